@@ -1,0 +1,82 @@
+"""The `simulator` command (contracts.md). Each subcommand's work lives in its concept's module;
+this file only parses arguments and dispatches, importing lazily so `validate` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="simulator", description="Customer-service role-play trainer")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="start the web app (trainee and supervisor pages)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--backend", choices=["scripted", "openai"], default=None,
+                   help="customer engine (default: openai when SIMULATOR_LLM_BASE_URL is set, else scripted)")
+
+    s = sub.add_parser("validate", help="check scenario and rubric files or folders")
+    s.add_argument("paths", nargs="+")
+
+    s = sub.add_parser("play", help="role-play a scenario in the terminal")
+    s.add_argument("scenario")
+    s.add_argument("--backend", choices=["scripted", "openai"], default="scripted")
+    s.add_argument("--trainee-lines", default=None, help="file with one trainee message per line, - for stdin")
+    s.add_argument("--trainee", default=None, help="record the session in the store under this trainee name")
+    s.add_argument("--seed", type=int, default=0)
+
+    s = sub.add_parser("score", help="score a transcript and print the score card")
+    s.add_argument("transcript")
+    s.add_argument("--rubric", default="default", help="rubric id or path")
+    s.add_argument("--judge", choices=["heuristic", "llm", "auto"], default="heuristic")
+    s.add_argument("--format", choices=["json", "md"], default="json")
+
+    s = sub.add_parser("calibrate", help="score every scenario's example transcripts against their bands")
+    s.add_argument("scenarios", nargs="*")
+    s.add_argument("--rubric", default="default")
+
+    s = sub.add_parser("export", help="export stored sessions with their score cards")
+    s.add_argument("--format", choices=["csv", "json", "html", "pdf"], required=True)
+    s.add_argument("-o", "--output", default=None, help="file to write (default: stdout for csv/json)")
+    s.add_argument("--trainee", default=None)
+    s.add_argument("--scenario", default=None)
+    s.add_argument("--since", default=None, help="YYYY-MM-DD")
+    s.add_argument("--until", default=None, help="YYYY-MM-DD")
+    s.add_argument("--session", default=None, help="one session id (html/pdf report)")
+
+    s = sub.add_parser("schema", help="print the JSON Schema of a file format")
+    s.add_argument("kind", choices=["scenario", "rubric"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        from simulator.loading import cmd_validate
+        return cmd_validate(args.paths)
+    if args.command == "schema":
+        from simulator.loading import cmd_schema
+        return cmd_schema(args.kind)
+    if args.command == "play":
+        from simulator.customers.play import cmd_play
+        return cmd_play(args)
+    if args.command in ("score", "calibrate"):
+        from simulator.scoring import commands
+        return commands.cmd_score(args) if args.command == "score" else commands.cmd_calibrate(args)
+    if args.command == "export":
+        from simulator.export import cmd_export
+        return cmd_export(args)
+    if args.command == "serve":
+        from simulator.web.app import cmd_serve
+        return cmd_serve(args)
+    return 2
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
