@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Language = Literal["ja", "en"]
 Channel = Literal["phone", "chat", "email"]
@@ -34,7 +34,14 @@ def format_clock(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-ClockTime = Annotated[str, Field(description="Simulated clock time, HH:MM or HH:MM:SS")]
+def _check_clock(value: str) -> str:
+    parse_clock(value)
+    return value
+
+
+ClockTime = Annotated[str, AfterValidator(_check_clock), Field(
+    description="Simulated clock time, HH:MM or HH:MM:SS",
+    json_schema_extra={"pattern": _CLOCK_RE.pattern})]
 
 
 class Strict(BaseModel):
@@ -71,9 +78,6 @@ class Condition(Strict):
                 or self.mood_at_least is not None or self.min_turn is not None):
             raise ValueError("a condition needs at least one of intent, keywords, mood_at_least, "
                              "min_turn, revealed, before, after")
-        for t in (self.before, self.after):
-            if t is not None:
-                parse_clock(t)
         return self
 
 
@@ -169,17 +173,6 @@ class Clock(Strict):
     seconds_per_turn: int = Field(default=30, ge=1, le=3600)
     events: list[ClockEvent] = Field(default_factory=list)
 
-    @field_validator("start")
-    @classmethod
-    def _start(cls, v: str) -> str:
-        parse_clock(v)
-        return v
-
-    @model_validator(mode="after")
-    def _events(self) -> "Clock":
-        for e in self.events:
-            parse_clock(e.at)
-        return self
 
 
 class EndRules(Strict):
@@ -357,6 +350,7 @@ class CustomerState(BaseModel):
     last_reply: str = ""
     seed: int = 0
     hold_seconds: int = 0
+    trainee_turns: int = Field(default=0, description="trainee messages so far (transcript index of promises)")
 
 
 class Session(Transcript):

@@ -1,0 +1,123 @@
+"""What the scripted engine reads in one trainee message, and the scenario conditions on it.
+
+The language layer does the reading (intents, keywords, time expressions); this module only
+turns its answers into one typed `Reading` and evaluates a scenario's `Condition`s against it
+(all set fields AND, a list of conditions OR), so the engine's priority logic stays readable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from simulator.language import detector_for, find_time_expressions
+from simulator.models import Condition, CustomerState, Scenario, Signals, parse_clock
+
+# Intents that, alone next to an apology, leave it a bare apology: no feeling named, no
+# ownership, nothing done. Domain: a rote apology as the first words reads as scripted.
+_SMALL_TALK = {"apologises", "greets", "thanks", "closes"}
+# Moves that count as good news or something being done for the customer.
+_REASSURING = {"shares_good_news", "takes_ownership", "offers_faster_option", "offers_alternative",
+               "offers_callback"}
+_POLICY = {"hides_behind_policy", "blames_others", "argues_back"}
+_QUESTION_MARK = re.compile(r"[?？]")
+
+
+class TimeSeen(BaseModel):
+    """One time expression of the message, as the engine needs it (from find_time_expressions)."""
+
+    text: str
+    kind: str
+    concrete: bool
+    due: str | None = None
+
+
+class Reading(BaseModel):
+    """Everything the engine reacts to in one trainee message, read at the simulated clock."""
+
+    message: str
+    intents: list[str]
+    times: list[TimeSeen]
+    clock_seconds: int
+    mood: float  # after this message's mood rules: an empathetic line can unlock a condition at once
+
+    def has(self, *intents: str) -> bool:
+        return any(i in self.intents for i in intents)
+
+    @property
+    def concrete_time(self) -> bool:
+        return self.has("promises_concrete_time", "interim_update") or any(t.concrete for t in self.times)
+
+    @property
+    def vague_wait(self) -> bool:
+        """An open-ended wait with no concrete time anywhere in the same message."""
+        vague = self.has("vague_wait") or any(t.kind == "vague" for t in self.times)
+        return vague and not self.concrete_time
+
+    @property
+    def rote_apology(self) -> bool:
+        if self.has("rote_empathy"):
+            return True
+        return self.has("apologises") and not (set(self.intents) - _SMALL_TALK)
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.has("acknowledges_feeling", "restates_situation")
+
+    @property
+    def policy(self) -> bool:
+        return self.has(*_POLICY)
+
+    @property
+    def reassuring(self) -> bool:
+        return self.has(*_REASSURING)
+
+    @property
+    def question(self) -> bool:
+        asks = any(i.startswith("asks_") for i in self.intents) or self.has("confirms_back")
+        return asks or bool(_QUESTION_MARK.search(self.message))
+
+
+def read_message(scenario: Scenario, message: str, clock: str, mood: float | None = None) -> Reading:
+    """Intents (built-in + scenario patterns) and time expressions, read at `clock` (HH:MM:SS)."""
+    detector = detector_for(scenario)
+    times = [TimeSeen(text=t.text, kind=t.kind, concrete=t.concrete, due=t.due)
+             for t in find_time_expressions(message, scenario.language, now=clock)]
+    return Reading(message=message, intents=sorted(detector.intents(message)), times=times,
+                   clock_seconds=parse_clock(clock), mood=0.0 if mood is None else mood)
+
+
+def mood_after(scenario: Scenario, intents: list[str], mood: float) -> float:
+    """Apply every raise/lower rule whose intent the message shows (once per rule), clamped."""
+    for rule in (*scenario.mood.raises, *scenario.mood.lowers):
+        if rule.intent in intents:
+            mood += rule.delta
+    return round(max(-1.0, min(1.0, mood)), 4)
+
+
+def signals_match(scenario: Scenario, signals: Signals, message: str) -> bool:
+    return bool(detector_for(scenario).match_signals(signals, message))
+
+
+def condition_holds(scenario: Scenario, cond: Condition, reading: Reading, state: CustomerState) -> bool:
+    """All set fields hold at once. `state` is the state before this reply (turns, revealed)."""
+    if cond.intent and not reading.has(*cond.intent):
+        return False
+    if cond.keywords and not signals_match(scenario, Signals(keywords=cond.keywords), reading.message):
+        return False
+    if cond.mood_at_least is not None and reading.mood < cond.mood_at_least:
+        return False
+    if cond.min_turn is not None and state.turn < cond.min_turn:
+        return False
+    if any(n not in state.revealed_needs for n in cond.revealed):
+        return False
+    if cond.before is not None and reading.clock_seconds >= parse_clock(cond.before):
+        return False
+    if cond.after is not None and reading.clock_seconds < parse_clock(cond.after):
+        return False
+    return True
+
+
+def any_holds(scenario: Scenario, conds: list[Condition], reading: Reading, state: CustomerState) -> bool:
+    return any(condition_holds(scenario, c, reading, state) for c in conds)

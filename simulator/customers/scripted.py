@@ -1,0 +1,248 @@
+"""The scripted customer: a deterministic engine driven entirely by the scenario file.
+
+`next_message(scenario, message, state)` is a pure function: everything it needs is in its
+arguments, the randomness comes from `random.Random` seeded by (state.seed, state.turn), and the
+new state is handed back as a new object. The LLM engine runs it underneath to decide state, so
+its decision is also exposed as a typed `ScriptedStep` (which line kind won, what came out).
+
+One step: advance the clock (seconds_per_turn + hold), record passed clock events, read the
+message (intents + time expressions at the new clock), record promises, apply mood rules, then
+pick the reply by priority (see `_candidates`). A reply never repeats the previous one verbatim:
+a kind whose every variant equals the last reply yields to the next kind down.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from simulator.customers.base import CustomerReply, ReplyEvent
+from simulator.customers.rules import Reading, any_holds, mood_after, read_message, signals_match
+from simulator.models import CustomerState, Promise, Scenario, Turn, format_clock, parse_clock
+
+HOLD_UNEASY_SECONDS = 30  # domain: 「少々」 is heard as ~30 s; past it the customer grows uneasy
+HOLD_LONG_SECONDS = 60  # past a minute the customer asks
+
+ReplyKind = Literal[
+    "opening", "closing", "hang_up", "waiting_for_close", "hold_uneasy", "hold_long", "disclosure",
+    "late_reply", "fact", "vague_wait", "policy", "rote_apology", "acknowledged", "concrete_time",
+    "reassured", "question", "volunteer", "filler", "silent"]
+
+
+class ContactEndedError(ValueError):
+    """A message arrived after the call or chat was over."""
+
+
+class Candidate(BaseModel):
+    kind: ReplyKind
+    lines: list[str]
+    need: str | None = None  # the hidden need this line discloses, if any
+    ends: Literal["trainee", "customer", "max_turns"] | None = None
+
+
+class ScriptedStep(BaseModel):
+    """The engine's whole decision for one message (the LLM engine builds on it)."""
+
+    reply: CustomerReply
+    kind: ReplyKind
+    intents: list[str] = Field(default_factory=list)
+    newly_revealed: list[str] = Field(default_factory=list)
+    passed_events: list[str] = Field(default_factory=list, description="clock events passed in this step")
+
+
+def _rng(state: CustomerState) -> random.Random:
+    # Same seed and turn -> same choice, in any process (int seeds do not depend on hash salt).
+    return random.Random(state.seed * 1_000_003 + state.turn)
+
+
+def _join(language: str, *parts: str) -> str:
+    sep = "" if language == "ja" else " "
+    return sep.join(p for p in parts if p)
+
+
+def _pick(rng: random.Random, cands: list[Candidate], last: str) -> tuple[Candidate, str]:
+    """First candidate with a variant different from the last reply; endings always speak."""
+    for c in cands:
+        fresh = [x for x in c.lines if x != last]
+        if fresh:
+            return c, rng.choice(fresh)
+        if c.ends and c.lines:
+            return c, rng.choice(c.lines)
+    raise AssertionError("unreachable: filler and the all-lines pool come last")
+
+
+class ScriptedCustomer:
+    """CustomerBackend (name "scripted"): the scenario's lines, chosen by rules. Holds no state."""
+
+    name = "scripted"
+
+    def start(self, scenario: Scenario, seed: int = 0) -> CustomerReply:
+        clock = format_clock(parse_clock(scenario.clock.start))
+        state = CustomerState(mood=scenario.mood.initial, clock=clock, seed=seed)
+        text = _rng(state).choice(scenario.opening)
+        state = state.model_copy(update={"turn": 1, "last_reply": text})
+        return CustomerReply(turn=Turn(role="customer", text=text, at=clock, source="scripted"), state=state)
+
+    def next_message(self, scenario: Scenario, message: str, state: CustomerState,
+                     hold_seconds: int = 0) -> CustomerReply:
+        return self.step(scenario, message, state, hold_seconds).reply
+
+    async def stream(self, scenario: Scenario, message: str, state: CustomerState,
+                     hold_seconds: int = 0) -> AsyncIterator[ReplyEvent]:
+        reply = self.next_message(scenario, message, state, hold_seconds)
+        if reply.turn is not None:
+            for chunk in split_chunks(reply.turn.text):
+                yield ReplyEvent(delta=chunk)
+        yield ReplyEvent(done=reply)
+
+    # ------------------------------------------------------------------------------ one step
+
+    def step(self, scenario: Scenario, message: str, state: CustomerState, hold_seconds: int = 0) -> ScriptedStep:
+        """React to `message` said after `hold_seconds` on hold. An empty message with a hold
+        is the trainee keeping the customer on hold in silence: the customer reacts (>= 30 s)
+        or stays silent (turn None)."""
+        if state.ended:
+            raise ContactEndedError(f"the contact has already ended (by {state.ended_by or 'unknown'}); "
+                                    "start a new session to continue")
+        if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int) or hold_seconds < 0:
+            raise ValueError(f"hold_seconds must be a whole number of seconds >= 0, got {hold_seconds!r}")
+        if not isinstance(message, str):
+            raise ValueError(f"message must be text, got {type(message).__name__}")
+        message = message.strip()
+        if not message and hold_seconds == 0:
+            raise ValueError("the trainee's message is empty (give text, or a hold of some seconds)")
+
+        spent = hold_seconds + (scenario.clock.seconds_per_turn if message else 0)
+        now_s = parse_clock(state.clock) + spent
+        now = format_clock(now_s)
+        passed = [e for e in scenario.clock.events
+                  if e.id not in state.passed_events and parse_clock(e.at) <= now_s]
+        update: dict[str, object] = {
+            "clock": now, "hold_seconds": state.hold_seconds + hold_seconds,
+            "passed_events": [*state.passed_events, *(e.id for e in passed)],
+        }
+        if not message:
+            return self._hold_only(scenario, state, update, hold_seconds, [e.id for e in passed])
+
+        reading = read_message(scenario, message, now)
+        mood = mood_after(scenario, reading.intents, state.mood)
+        reading = reading.model_copy(update={"mood": mood})
+        index = state.turn + state.trainee_turns  # transcript index of this trainee message
+        promises = [Promise(turn=index, text=t.text, due=t.due, concrete=t.concrete) for t in reading.times]
+        update.update(mood=mood, trainee_turns=state.trainee_turns + 1,
+                      promises=[*state.promises, *promises])
+
+        cand, text = _pick(_rng(state), self._candidates(scenario, reading, state, hold_seconds),
+                           state.last_reply)
+        announce = [e.announce for e in passed if e.announce]
+        if announce and not cand.ends:
+            text = _join(scenario.language, *announce, text)
+        revealed = list(state.revealed_needs)
+        volunteered = list(state.volunteered_needs)
+        if cand.need:
+            revealed.append(cand.need)
+            if cand.kind == "volunteer":
+                volunteered.append(cand.need)
+        update.update(revealed_needs=revealed, volunteered_needs=volunteered, turn=state.turn + 1,
+                      last_reply=text, ended=cand.ends is not None, ended_by=cand.ends)
+        new_state = state.model_copy(update=update)
+        turn = Turn(role="customer", text=text, at=now, source="scripted")
+        return ScriptedStep(reply=CustomerReply(turn=turn, state=new_state), kind=cand.kind,
+                            intents=reading.intents, newly_revealed=[cand.need] if cand.need else [],
+                            passed_events=[e.id for e in passed])
+
+    def _hold_only(self, scenario: Scenario, state: CustomerState, update: dict[str, object],
+                   hold_seconds: int, passed: list[str]) -> ScriptedStep:
+        cands = self._hold_candidates(scenario, hold_seconds)
+        if not cands:
+            return ScriptedStep(reply=CustomerReply(turn=None, state=state.model_copy(update=update)),
+                                kind="silent", passed_events=passed)
+        cands.append(Candidate(kind="filler", lines=scenario.replies.filler))
+        cand, text = _pick(_rng(state), cands, state.last_reply)
+        update.update(turn=state.turn + 1, last_reply=text)
+        turn = Turn(role="customer", text=text, at=str(update["clock"]), source="scripted")
+        return ScriptedStep(reply=CustomerReply(turn=turn, state=state.model_copy(update=update)),
+                            kind=cand.kind, passed_events=passed)
+
+    @staticmethod
+    def _hold_candidates(scenario: Scenario, hold_seconds: int) -> list[Candidate]:
+        r = scenario.replies
+        out: list[Candidate] = []
+        if hold_seconds >= HOLD_LONG_SECONDS and r.hold_long:
+            out.append(Candidate(kind="hold_long", lines=r.hold_long))
+        if hold_seconds >= HOLD_UNEASY_SECONDS and r.hold_uneasy:
+            out.append(Candidate(kind="hold_uneasy", lines=r.hold_uneasy))
+        return out
+
+    def _candidates(self, scenario: Scenario, reading: Reading, state: CustomerState,
+                    hold_seconds: int) -> list[Candidate]:
+        """Every line kind that applies, highest priority first (the first fresh one wins)."""
+        r = scenario.replies
+        end = scenario.end
+        out: list[Candidate] = []
+        open_needs = [n for n in scenario.hidden_needs if n.id not in state.revealed_needs]
+        reveal = [Candidate(kind="disclosure", lines=n.disclosure, need=n.id) for n in open_needs
+                  if any_holds(scenario, n.reveal_when, reading, state)]
+
+        # 1. The trainee closes. A customer who never hangs up first ends only on an offer to
+        #    hang up first, or a close once every need is out; otherwise she lingers.
+        if signals_match(scenario, end.trainee_closing, reading.message):
+            all_out = not open_needs
+            if end.customer_hangs_up_first or reading.has("offers_hang_up_first") or all_out:
+                return [Candidate(kind="closing", lines=r.closing, ends="trainee")]
+            out.extend(reveal)
+            out.append(Candidate(kind="waiting_for_close", lines=r.waiting_for_close or r.filler))
+            return out + [Candidate(kind="filler", lines=r.filler)]
+        # The customer hangs up: too upset, or the contact has run its length.
+        if end.ends_when_mood_below is not None and reading.mood < end.ends_when_mood_below:
+            return [Candidate(kind="hang_up", lines=r.closing, ends="customer")]
+        if state.turn + 1 >= end.max_turns:
+            return [Candidate(kind="closing", lines=r.closing, ends="max_turns")]
+        # 2. A long hold is felt before anything said after it.
+        out.extend(self._hold_candidates(scenario, hold_seconds))
+        # 3. A hidden need whose reveal condition holds.
+        out.extend(reveal)
+        # 4. An offer of a need's solution after it expired: the customer says it is too late.
+        for n in scenario.hidden_needs:
+            if (n.expires_at and n.late_reply and reading.clock_seconds >= parse_clock(n.expires_at)
+                    and signals_match(scenario, n.acted_on_by, reading.message)):
+                out.append(Candidate(kind="late_reply", lines=n.late_reply))
+        # 5. Facts asked for, said together in file order (one question may ask several).
+        facts = [f.text for f in scenario.facts if any_holds(scenario, f.asked_by, reading, state)]
+        if facts:
+            out.append(Candidate(kind="fact", lines=[_join(scenario.language, *facts)]))
+        # 6-11. How the trainee said it.
+        flags: list[tuple[bool, ReplyKind, list[str]]] = [
+            (reading.vague_wait, "vague_wait", r.vague_wait),
+            (reading.policy, "policy", r.policy),
+            (reading.rote_apology, "rote_apology", r.rote_apology),
+            (reading.acknowledged, "acknowledged", r.acknowledged),
+            (reading.concrete_time, "concrete_time", r.concrete_time),
+            (reading.reassuring, "reassured", r.reassured),
+            (reading.question, "question", r.question),
+        ]
+        out.extend(Candidate(kind=k, lines=lines) for ok, k, lines in flags if ok and lines)
+        # 12. Volunteer a need once enough customer turns have passed.
+        out.extend(Candidate(kind="volunteer", lines=n.disclosure, need=n.id) for n in open_needs
+                   if n.volunteer_after_turn is not None and state.turn >= n.volunteer_after_turn)
+        # 13. Filler; then any other line, so a single-variant filler never repeats verbatim.
+        out.append(Candidate(kind="filler", lines=r.filler))
+        pool = [*r.filler, *r.acknowledged, *r.question, *r.reassured, *r.concrete_time]
+        out.append(Candidate(kind="filler", lines=pool))
+        return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?…、,.])")
+
+
+def split_chunks(text: str, pieces: int = 3) -> list[str]:
+    """Split a reply into a few streamable chunks at punctuation (or evenly), losslessly."""
+    parts = [p for p in _SENTENCE_END.split(text) if p]
+    if len(parts) < 2:
+        step = max(1, -(-len(text) // pieces))
+        parts = [text[i:i + step] for i in range(0, len(text), step)]
+    return parts

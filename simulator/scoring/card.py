@@ -1,0 +1,59 @@
+"""Typed analyzer results and the arithmetic that turns them into a score card."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from simulator.models import Criterion, CriterionScore, Evidence, Rubric, ScoreCard
+
+
+class Finding(BaseModel):
+    """One observation the feedback writer turns into a sentence (keys: feedback.py)."""
+
+    kind: Literal["good", "try"]
+    key: str
+    turn: int | None = None
+    quote: str = ""
+    detail: str = ""  # e.g. a hidden need's `solution`, or the stale clock time
+
+
+class Analysis(BaseModel):
+    """What one analyzer concluded about one criterion."""
+
+    points: float = Field(description="raw points; the level is derived from them")
+    level: int = Field(ge=0, le=4)
+    evidence: list[Evidence] = Field(default_factory=list)
+    fired: list[str] = Field(default_factory=list, description="signals that fired, for the explanation")
+    findings: list[Finding] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+
+
+def level_of(points: float, cap: int = 4) -> int:
+    """Round half up (never banker's rounding) and clamp to 0..cap."""
+    return max(0, min(cap, math.floor(points + 0.5)))
+
+
+def total(rubric: Rubric, scores: dict[str, int]) -> float:
+    """Weighted mean of the levels, scaled to 0-100 (contracts.md)."""
+    weights = sum(c.weight for c in rubric.criteria)
+    value = sum(c.weight * scores[c.id] for c in rubric.criteria) / weights * 25
+    return round(value, 1)
+
+
+def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: str) -> CriterionScore:
+    descriptor = criterion.levels[analysis.level].descriptor.get(language)
+    fired = "; ".join(analysis.fired) if analysis.fired else ("何も検出されず" if language == "ja" else "nothing detected")
+    explanation = f"{descriptor} [{fired}; points {analysis.points:.1f}]"
+    return CriterionScore(id=criterion.id, score=analysis.level, evidence=analysis.evidence,
+                          feedback=feedback, explanation=explanation, flags=list(analysis.flags))
+
+
+def assemble(scenario_id: str, rubric: Rubric, judge: Literal["heuristic", "llm"],
+             criteria: list[CriterionScore], flags: list[str]) -> ScoreCard:
+    scores = {c.id: c.score for c in criteria}
+    all_flags = list(dict.fromkeys(flags + [f for c in criteria for f in c.flags]))
+    return ScoreCard(scenario=scenario_id, rubric=rubric.id, judge=judge,
+                     total=total(rubric, scores), criteria=criteria, flags=all_flags)

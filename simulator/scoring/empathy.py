@@ -1,0 +1,179 @@
+"""Empathy: feelings before procedure (domain.md principle 1; rubric levels 0-4).
+
+Japanese QA practice counts two moves: acceptance (restates_situation) and empathy proper
+(acknowledges_feeling). Both before the first procedural move is level 3; extra care (good news
+shared as good news, a specific apology owned in the first person, care again later) makes 4.
+One move is 2; stock phrases only is 1; nothing, or arguing back, is 0-1.
+"""
+
+from __future__ import annotations
+
+import re
+
+from simulator.language import IntentHit
+from simulator.models import Criterion
+from simulator.scoring.card import Analysis, Finding, level_of
+from simulator.scoring.manipulation import sentence_bounds
+from simulator.scoring.view import TranscriptView, TurnView, add_evidence, quote
+
+MOVES = ("acknowledges_feeling", "restates_situation")
+_EMPATHY_WORDS = frozenset(MOVES + ("rote_empathy", "apologises", "shares_good_news"))
+_SEPARATORS = re.compile(r"[、,，・/|;；\s]+")
+KEYWORD_STUFFING = "keyword-stuffing"
+
+
+def _sentence(tv: TurnView, hit: IntentHit) -> str:
+    s, e = sentence_bounds(tv.text, hit.start)
+    return tv.text[s:max(e, hit.end)]
+
+
+def is_stuffed(tv: TurnView, hit: IntentHit, language: str) -> bool:
+    """A bare list of empathy words ("worried, sorry, understand, feelings") is not a sentence
+    about the customer: it must never beat a genuine acknowledgement."""
+    sentence = _sentence(tv, hit)
+    parts = [p for p in _SEPARATORS.split(sentence.strip("。.!！?？ ")) if p]
+    short = 6 if language == "ja" else 12
+    if language == "en":
+        # English words are space-separated; a list is comma/slash-separated short items.
+        parts = [p for p in re.split(r"[,，/|;；、・]+", sentence.strip(". !?")) if p.strip()]
+    if len(parts) >= 4 and sum(len(p.strip()) for p in parts) / len(parts) <= short:
+        return True
+    s, e = sentence_bounds(tv.text, hit.start)
+    kinds = {h.intent for h in tv.hits if h.intent in _EMPATHY_WORDS and s <= h.start < e}
+    return len(kinds) >= 3 and (e - s) <= (40 if language == "ja" else 90)
+
+
+def _is_rote_apology(tv: TurnView, hit: IntentHit, language: str) -> bool:
+    """Short stock apology with nothing specific or owned in its sentence."""
+    s, e = sentence_bounds(tv.text, hit.start)
+    inside = {h.intent for h in tv.hits if s <= h.start < e}
+    if inside & {"takes_ownership", "restates_situation", "acknowledges_feeling"}:
+        return False
+    sentence = tv.text[s:e]
+    return len(sentence) <= 28 if language == "ja" else len(sentence.split()) <= 9
+
+
+def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
+    lang = view.language
+    ev: list = []
+    fired: list[str] = []
+    findings: list[Finding] = []
+    flags: list[str] = []
+    genuine: dict[str, list[tuple[TurnView, IntentHit]]] = {m: [] for m in MOVES}
+    stuffed_turns: set[int] = set()
+    rote: list[tuple[TurnView, IntentHit]] = []
+    apologies: list[tuple[TurnView, IntentHit]] = []
+    good_news: list[tuple[TurnView, IntentHit]] = []
+    argues: list[tuple[TurnView, IntentHit]] = []
+    owned_apology: tuple[TurnView, IntentHit] | None = None
+
+    for tv in view.trainee:
+        for h in tv.hits:
+            if h.intent in MOVES:
+                if is_stuffed(tv, h, lang):
+                    stuffed_turns.add(tv.index)
+                else:
+                    genuine[h.intent].append((tv, h))
+            elif h.intent == "rote_empathy":
+                rote.append((tv, h))
+            elif h.intent == "apologises":
+                apologies.append((tv, h))
+            elif h.intent == "shares_good_news" and not is_stuffed(tv, h, lang):
+                good_news.append((tv, h))
+            elif h.intent == "argues_back":
+                argues.append((tv, h))
+
+    # The rote opener: the trainee's very first words (after a greeting) are a stock apology.
+    rote_opener: tuple[TurnView, IntentHit] | None = None
+    opener = next((tv for tv in view.trainee if tv.text.strip()), None)
+    if opener is not None:
+        first = next((h for h in sorted(opener.hits, key=lambda h: h.start)
+                      if h.intent not in ("greets", "thanks")), None)
+        if first is not None and first.intent == "apologises" and _is_rote_apology(opener, first, lang):
+            rote_opener = (opener, first)
+    for tv, h in apologies:
+        if (rote_opener is None or h is not rote_opener[1]) and not _is_rote_apology(tv, h, lang) and owned_apology is None:
+            owned_apology = (tv, h)
+
+    has = {m: bool(genuine[m]) for m in MOVES}
+    first_move = min(((tv.ordinal, h.start) for m in MOVES for tv, h in genuine[m]), default=None)
+    procedural = view.first_procedural()
+    early = first_move is not None and (procedural is None or first_move <= procedural)
+
+    for m in MOVES:
+        for tv, h in genuine[m][:2]:
+            add_evidence(ev, quote(tv, h.start, h.end))
+        if genuine[m]:
+            tv, h = genuine[m][0]
+            fired.append(f"{m}@turn{tv.index}")
+            findings.append(Finding(kind="good", key=m, turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+        else:
+            findings.append(Finding(kind="try", key=f"no_{m}"))
+
+    if has["acknowledges_feeling"] and has["restates_situation"]:
+        points = 3.0 if early else 2.0
+    elif has["acknowledges_feeling"] or has["restates_situation"]:
+        points = 2.0
+    elif owned_apology is not None:
+        points = 2.0  # a specific, owned apology without a word about the feeling
+    elif rote or apologies or stuffed_turns:
+        points = 1.0
+    else:
+        points = 0.0
+    if first_move is not None:
+        fired.append("before procedure" if early else "after procedure")
+        findings.append(Finding(kind="good" if early else "try", key="early" if early else "late"))
+
+    bonus = 0.0
+    if good_news and points >= 2:
+        tv, h = good_news[0]
+        bonus += 0.5
+        fired.append(f"shares_good_news@turn{tv.index}")
+        add_evidence(ev, quote(tv, h.start, h.end))
+        findings.append(Finding(kind="good", key="good_news", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+    if owned_apology is not None and points >= 2:
+        tv, h = owned_apology
+        bonus += 0.5
+        fired.append(f"specific apology@turn{tv.index}")
+        add_evidence(ev, quote(tv, h.start, h.end))
+    care_turns = {tv.index for m in MOVES for tv, _ in genuine[m]}
+    if len(care_turns) >= 2:
+        bonus += 0.5
+        fired.append(f"care in {len(care_turns)} turns")
+    points += min(bonus, 1.0)
+
+    cap = 4
+    if rote_opener is not None:
+        tv, h = rote_opener
+        points -= 1.0
+        fired.append(f"rote apology opener@turn{tv.index}")
+        add_evidence(ev, quote(tv, h.start, h.end))
+        findings.append(Finding(kind="try", key="rote_opener", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+    if rote:
+        tv, h = rote[0]
+        if has["acknowledges_feeling"] or has["restates_situation"]:
+            points -= 0.5
+        else:
+            cap = 1  # the textbook failure: "I understand how you feel" and nothing specific
+        fired.append(f"rote_empathy@turn{tv.index}")
+        findings.append(Finding(kind="try", key="rote_empathy", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+    if len(apologies) >= 3:
+        points -= 1.0
+        fired.append(f"{len(apologies)} apologies")
+        findings.append(Finding(kind="try", key="over_apology", detail=str(len(apologies))))
+    if stuffed_turns:
+        flags.append(KEYWORD_STUFFING)
+        fired.append("keyword list without a sentence ignored")
+        findings.append(Finding(kind="try", key="stuffing"))
+        if not (has["acknowledges_feeling"] or has["restates_situation"]):
+            cap = min(cap, 1)
+    if argues:
+        tv, h = argues[0]
+        cap = min(cap, 1)
+        if not (has["acknowledges_feeling"] or has["restates_situation"]):
+            cap = 0
+        fired.append(f"argues_back@turn{tv.index}")
+        add_evidence(ev, quote(tv, h.start, h.end))
+        findings.append(Finding(kind="try", key="argues", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+    return Analysis(points=points, level=level_of(points, cap), evidence=ev, fired=fired,
+                    findings=findings, flags=flags)

@@ -1,0 +1,174 @@
+"""UI strings in Japanese (default) and English, and the relabelling that switches them live.
+
+Scenario content is not translated here: each scenario already exists in both languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+DEFAULT_LANG = "ja"
+LANG_CHOICES = [("日本語", "ja"), ("English", "en")]
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # key: (ja, en)
+    "app_title": ("接客ロールプレイ・トレーナー", "Customer-service role-play trainer"),
+    "ui_language": ("表示言語", "UI language"),
+    "tab_trainee": ("研修", "Trainee"),
+    "tab_supervisor": ("スーパーバイザー", "Supervisor"),
+    # trainee: choosing
+    "f_language": ("シナリオの言語", "Scenario language"),
+    "f_channel": ("チャネル", "Channel"),
+    "f_difficulty": ("難易度", "Difficulty"),
+    "any": ("すべて", "Any"),
+    "scenario": ("シナリオ", "Scenario"),
+    "your_name": ("お名前", "Your name"),
+    "start": ("開始", "Start"),
+    "brief": ("ブリーフィング", "Brief"),
+    "clock": ("シミュレーション時刻", "Simulated clock"),
+    "chat": ("会話", "Conversation"),
+    "message": ("あなたの発言", "Your message"),
+    "message_ph": ("お客様への返答を入力…", "Type your reply to the customer…"),
+    "send": ("送信", "Send"),
+    "email_body": ("メール本文", "E-mail body"),
+    "email_ph": ("お客様への返信メールを書いてください", "Write your reply e-mail to the customer"),
+    "send_email": ("メールを送信", "Send e-mail"),
+    "hold_seconds": ("保留（秒）", "Hold (seconds)"),
+    "hold": ("保留にする", "Put on hold"),
+    "end": ("通話を終了して採点", "End and score"),
+    "try_again": ("もう一度挑戦", "Try again"),
+    "score_card": ("採点結果", "Score card"),
+    "chart": ("観点別スコア", "Score per criterion"),
+    "transcript": ("会話記録（根拠を強調表示）", "Transcript (evidence highlighted)"),
+    "history": ("あなたの履歴", "Your history"),
+    "trend": ("合計点の推移", "Total over attempts"),
+    # channels / difficulty / status
+    "ch_phone": ("電話", "Phone"), "ch_chat": ("チャット", "Chat"), "ch_email": ("メール", "E-mail"),
+    "d_easy": ("やさしい", "Easy"), "d_medium": ("ふつう", "Medium"), "d_hard": ("むずかしい", "Hard"),
+    "status_idle": ("未開始", "Not started"),
+    "status_live": ("対応中", "In progress"),
+    "status_hold": ("保留予定 {s}秒（次の発言の前に保留します）", "On hold {s} s (applied before your next message)"),
+    "status_ended": ("終了", "Ended"),
+    "hold_notice": ("（お客様を{s}秒保留にしました。戻ったら一言どうぞ）",
+                    "(You put the customer on hold for {s} s. Say something when you come back.)"),
+    "ended_by_customer": ("お客様が通話を終了しました。", "The customer ended the contact."),
+    # brief
+    "b_summary": ("概要", "Summary"), "b_context": ("状況", "Context"), "b_order": ("ご注文情報", "Order"),
+    "b_goal": ("目標", "Goal"), "b_customer": ("お客様", "Customer"),
+    # score card
+    "total": ("合計", "Total"),
+    "criterion": ("観点", "Criterion"), "score": ("点", "Score"),
+    "feedback": ("フィードバック", "Feedback"), "model_phrases": ("お手本フレーズ", "Model phrases"),
+    "evidence": ("根拠", "Evidence"), "flags": ("注意", "Flags"),
+    "h_date": ("日時", "Date"), "h_scenario": ("シナリオ", "Scenario"), "h_total": ("合計", "Total"),
+    "h_attempt": ("回目", "Attempt"), "h_trainee": ("研修生", "Trainee"), "h_session": ("セッション", "Session"),
+    "no_history": ("まだ履歴はありません。", "No history yet."),
+    "role_customer": ("お客様", "Customer"), "role_trainee": ("あなた", "You"),
+    # trainee errors
+    "err_no_name": ("お名前を入力してください。", "Please enter your name."),
+    "err_name_long": ("お名前は40文字以内にしてください。", "Your name must be at most 40 characters."),
+    "err_no_scenario": ("シナリオを選んでください。", "Please choose a scenario."),
+    "err_unknown_scenario": ("シナリオ「{id}」は見つかりません。", "Scenario '{id}' was not found."),
+    "err_not_started": ("先にシナリオを開始してください。", "Start a scenario first."),
+    "err_ended": ("この対応はすでに終了しています。「もう一度挑戦」で新しく始めてください。",
+                  "This contact has already ended. Use 'Try again' to start a new one."),
+    "err_empty": ("メッセージが空です。", "The message is empty."),
+    "err_too_long": ("メッセージが長すぎます（{n}文字）。{max}文字以内にしてください。",
+                     "The message is too long ({n} characters); the limit is {max}."),
+    "err_hold_phone": ("保留は電話のシナリオでのみ使えます。", "Hold is only available on phone scenarios."),
+    "err_hold_range": ("保留は1〜600秒で指定してください。", "Hold must be between 1 and 600 seconds."),
+    "err_engine": ("お客様役の応答でエラーが発生しました: {e}", "The simulated customer failed: {e}"),
+    "err_store": ("記録の保存に失敗しました: {e}", "Could not save to the store: {e}"),
+    "err_score": ("採点に失敗しました: {e}", "Scoring failed: {e}"),
+    # supervisor
+    "sup_disabled": ("スーパーバイザー画面は無効です。サーバーに環境変数 SIMULATOR_SUPERVISOR_USER と "
+                     "SIMULATOR_SUPERVISOR_PASSWORD を設定してください。",
+                     "The supervisor page is disabled: set SIMULATOR_SUPERVISOR_USER and "
+                     "SIMULATOR_SUPERVISOR_PASSWORD on the server."),
+    "login_title": ("スーパーバイザー ログイン", "Supervisor login"),
+    "username": ("ユーザー名", "Username"), "password": ("パスワード", "Password"),
+    "login": ("ログイン", "Log in"), "logout": ("ログアウト", "Log out"),
+    "login_failed": ("ユーザー名またはパスワードが違います。", "Wrong username or password."),
+    "login_ok": ("{u} としてログイン中", "Logged in as {u}"),
+    "login_required": ("スーパーバイザーのログインが必要です。", "Supervisor login required."),
+    "t_editor": ("シナリオ編集", "Scenario editor"), "t_rubrics": ("ルーブリック", "Rubrics"),
+    "t_dashboard": ("ダッシュボード", "Dashboard"), "t_export": ("エクスポート", "Export"),
+    "load_scenario": ("読み込むシナリオ", "Scenario to load"), "load": ("読み込み", "Load"),
+    "new_scenario": ("（新規）", "(new)"),
+    "upload_yaml": ("YAMLをアップロード", "Upload YAML"),
+    "yaml": ("シナリオYAML", "Scenario YAML"),
+    "validation": ("検証結果", "Validation"),
+    "valid": ("問題ありません: {id}", "Valid: {id}"),
+    "file_name": ("保存ファイル名", "File name"),
+    "save": ("上書き保存", "Save"), "save_new": ("新しいファイルとして保存", "Save as new file"),
+    "saved": ("{f} に保存しました。", "Saved to {f}."),
+    "err_invalid_draft": ("検証エラーがあるため保存できません。", "The draft has validation errors; not saved."),
+    "err_conflict": ("{f} は読み込み後に他の人が変更しました。上書きせずに、再読み込みするか新しいファイルとして保存してください。",
+                     "{f} was changed by someone else since you loaded it. Reload it or save as a new file; "
+                     "nothing was overwritten."),
+    "err_exists": ("{f} はすでに存在します。別の名前にしてください。", "{f} already exists; choose another name."),
+    "err_bad_filename": ("ファイル名は英小文字・数字・-・_ と .yaml のみ使えます: {f}",
+                         "File names may use a-z, 0-9, - and _ and end in .yaml: {f}"),
+    "err_nothing_loaded": ("上書きするファイルが読み込まれていません。「新しいファイルとして保存」を使ってください。",
+                           "No file is loaded to overwrite; use 'Save as new file'."),
+    "err_upload": ("アップロードを読めません: {e}", "Cannot read the upload: {e}"),
+    "try_draft": ("下書きで試す", "Try the draft"), "try_start": ("試しに開始", "Start trial"),
+    "rubric": ("ルーブリック", "Rubric"),
+    "filter_trainee": ("研修生", "Trainee"), "filter_scenario": ("シナリオ", "Scenario"),
+    "since": ("開始日（YYYY-MM-DD）", "Since (YYYY-MM-DD)"), "until": ("終了日（YYYY-MM-DD）", "Until (YYYY-MM-DD)"),
+    "refresh": ("更新", "Refresh"), "sessions": ("セッション一覧", "Sessions"),
+    "averages": ("観点別の平均", "Average per criterion"), "trends": ("研修生ごとの推移", "Trend per trainee"),
+    "session_id": ("セッションID", "Session id"), "open": ("開く", "Open"),
+    "override": ("スコアを修正", "Override a score"), "comment": ("コメント", "Comment"),
+    "apply_override": ("修正を保存", "Save override"),
+    "override_saved": ("{c} を {s} 点に修正しました。", "Overrode {c} to {s}."),
+    "err_bad_date": ("日付の形式が違います（YYYY-MM-DD）: {d}", "Bad date (use YYYY-MM-DD): {d}"),
+    "err_no_session": ("セッション {id} は見つかりません。", "Session {id} was not found."),
+    "err_no_comment": ("修正の理由をコメントに書いてください。", "Please write a comment explaining the override."),
+    "err_no_criterion": ("観点を選んでください。", "Choose a criterion."),
+    "format": ("形式", "Format"), "export": ("エクスポート", "Export"), "download": ("ダウンロード", "Download"),
+    "err_export": ("エクスポートに失敗しました: {e}", "Export failed: {e}"),
+    "unavailable": ("この機能はまだ利用できません: {e}", "This feature is not available yet: {e}"),
+}
+
+
+def t(key: str, lang: str, **kw: Any) -> str:
+    """The string for `key` in `lang`; a missing key is a programming error, so it raises."""
+    ja, en = STRINGS[key]
+    text = ja if lang == "ja" else en
+    return text.format(**kw) if kw else text
+
+
+class Relabeller:
+    """Remembers which component shows which string, so one event can switch the whole UI.
+
+    Each entry maps a component to a function lang -> gr.update(...); `updates(lang)` returns
+    them in registration order, matching `components`.
+    """
+
+    def __init__(self) -> None:
+        self.components: list[gr.components.Component | gr.blocks.BlockContext] = []
+        self._makers: list[Callable[[str], Any]] = []
+
+    def label(self, comp: Any, key: str, placeholder: str | None = None) -> Any:
+        def make(lang: str) -> Any:
+            kw: dict[str, Any] = {"label": t(key, lang)}
+            if placeholder:
+                kw["placeholder"] = t(placeholder, lang)
+            return gr.update(**kw)
+        return self.add(comp, make)
+
+    def value(self, comp: Any, key: str) -> Any:
+        """For buttons and Markdown headings, whose text is their value."""
+        return self.add(comp, lambda lang: gr.update(value=t(key, lang)))
+
+    def add(self, comp: Any, make: Callable[[str], Any]) -> Any:
+        self.components.append(comp)
+        self._makers.append(make)
+        return comp
+
+    def updates(self, lang: str) -> list[Any]:
+        return [m(lang) for m in self._makers]
