@@ -33,7 +33,7 @@ __all__ = ["Store", "StoreError", "SessionNotFound", "SessionFilter", "SessionSu
 DEFAULT_PATH = Path("data") / "simulator.db"
 BUSY_TIMEOUT_MS = 30_000
 _TURN_FIELDS = {"role", "text", "at", "source"}
-_PASSWORD_RE = re.compile(r"(://[^:/@]*:)[^@]*@")
+_PASSWORD_RE = re.compile(r"(://[^:/@]*:)[^/]*@")  # greedy: passwords may hold @
 
 
 class StoreError(RuntimeError):

@@ -1,0 +1,243 @@
+"""`simulator play`: role-play a scenario in the terminal, or replay trainee lines as a batch.
+
+Both modes drive a CustomerBackend only through its protocol (start + stream), so the scripted
+and the LLM engine behave the same here. A line of the form `/hold N [message]` keeps the
+customer on hold N seconds (then says the message, if any); `/quit` stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from typing import Any, TextIO
+
+from pydantic import BaseModel
+
+from simulator.customers import ContactEndedError, CustomerBackend, ReplyEvent, make_backend
+from simulator.customers.base import CustomerReply
+from simulator.models import CustomerState, Scenario, Session, Turn, format_clock, parse_clock
+
+MAX_LINE_CHARS = 2000  # same cap as the web chat: a pasted essay is a mistake, not a turn
+_HOLD = re.compile(r"^/hold\s+(\d{1,5})(?:\s+(.*))?$")
+
+
+class PlayError(Exception):
+    """Bad input for `simulator play`; its text is the one-line message shown on stderr."""
+
+
+class Step(BaseModel):
+    """One trainee action: a message, a hold, or both (hold first)."""
+
+    message: str = ""
+    hold: int = 0
+    quit: bool = False
+    line: int = 0
+
+
+def parse_step(text: str, line: int = 0, where: str = "input") -> Step | None:
+    """A trainee line -> Step; None for a blank line. Raises PlayError naming the line."""
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > MAX_LINE_CHARS:
+        raise PlayError(f"{where}:{line}: message is {len(text)} characters; the limit is {MAX_LINE_CHARS}")
+    if text == "/quit":
+        return Step(quit=True, line=line)
+    if text.startswith("/hold"):
+        m = _HOLD.match(text)
+        if not m:
+            raise PlayError(f"{where}:{line}: write '/hold SECONDS [message]', e.g. '/hold 45', got {text!r}")
+        return Step(hold=int(m[1]), message=(m[2] or "").strip(), line=line)
+    if text.startswith("/") and re.match(r"^/[a-z]+\b", text):
+        raise PlayError(f"{where}:{line}: unknown command {text.split()[0]!r} (known: /hold SECONDS, /quit)")
+    return Step(message=text, line=line)
+
+
+def read_steps(source: str, stdin: TextIO | None = None) -> list[Step]:
+    """The --trainee-lines file (or '-' for stdin), one message per line, blank lines skipped."""
+    where = "<stdin>" if source == "-" else source
+    try:
+        if source == "-":
+            raw = (stdin or sys.stdin).read()
+        else:
+            with open(source, encoding="utf-8") as fh:
+                raw = fh.read()
+    except OSError as e:
+        raise PlayError(f"cannot read trainee lines from {where}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise PlayError(f"{where} is not valid UTF-8 text; save it as UTF-8") from None
+    steps = [s for i, ln in enumerate(raw.splitlines(), 1) if (s := parse_step(ln, i, where)) is not None]
+    if not steps:
+        raise PlayError(f"{where} holds no trainee lines")
+    return steps
+
+
+def resolve_scenario(ref: str) -> Scenario:
+    """A scenario id from the catalog, or a path to a scenario YAML file (drafts, fixtures)."""
+    from simulator.loading import LoadError, default_catalog, load_scenario
+
+    try:
+        if ref.endswith((".yaml", ".yml")):
+            return load_scenario(ref)
+        return default_catalog().scenario(ref)
+    except KeyError as e:
+        raise PlayError(str(e.args[0]) if e.args else f"unknown scenario '{ref}'") from None
+    except LoadError as e:
+        first = str(e).splitlines()[0] if str(e) else ref
+        raise PlayError(f"scenario file is invalid: {first}") from None
+
+
+class Recorder:
+    """Writes the session to simulator.store as it goes, when --trainee is given."""
+
+    def __init__(self, store: Any, trainee: str, scenario: Scenario, backend: str):
+        self.store, self.trainee, self.scenario, self.backend = store, trainee, scenario, backend
+        self.session_id: str | None = None
+
+    @classmethod
+    def open(cls, trainee: str | None, scenario: Scenario, backend: str, err: TextIO) -> "Recorder | None":
+        if not trainee:
+            return None
+        try:
+            from simulator.store import Store
+        except ImportError:
+            print("simulator play: --trainee given but the session store (simulator.store) is not "
+                  "available; the session is not recorded", file=err)
+            return None
+        try:
+            store = Store()
+        except Exception as e:  # the store names the URL (password masked) in its own errors
+            raise PlayError(f"cannot open the session store: {e}") from None
+        return cls(store, trainee, scenario, backend)
+
+    def turn(self, turn: Turn, state: CustomerState) -> None:
+        if self.session_id is None:
+            self.session_id = self.store.start_session(self.trainee, self.scenario.id, self.backend, state)
+        self.store.add_turn(self.session_id, turn, state)
+
+    def end(self, state: CustomerState) -> None:
+        if self.session_id is not None:
+            self.store.end_session(self.session_id, state)
+
+
+class Player:
+    """One session: the transcript and the state, advanced one trainee step at a time."""
+
+    def __init__(self, backend: CustomerBackend, scenario: Scenario, seed: int,
+                 recorder: Recorder | None = None):
+        self.backend, self.scenario, self.recorder = backend, scenario, recorder
+        opening = backend.start(scenario, seed=seed)
+        self.state: CustomerState = opening.state
+        self.turns: list[Turn] = []
+        self.notices: list[str] = []
+        self._record(opening.turn)
+
+    def _record(self, turn: Turn | None) -> None:
+        if turn is None:
+            return
+        self.turns.append(turn)
+        if self.recorder:
+            self.recorder.turn(turn, self.state)
+
+    async def play(self, step: Step, on_delta: Any = None) -> CustomerReply:
+        """Say `step` to the customer; `on_delta(text)` receives streamed pieces."""
+        if self.state.ended:
+            raise ContactEndedError("the contact has already ended; no further messages are taken")
+        if step.message:
+            at = format_clock(parse_clock(self.state.clock) + step.hold)
+            self._record(Turn(role="trainee", text=step.message, at=at, source="trainee"))
+        final: CustomerReply | None = None
+        ev: ReplyEvent
+        async for ev in self.backend.stream(self.scenario, step.message, self.state, hold_seconds=step.hold):
+            if ev.delta and on_delta:
+                on_delta(ev.delta)
+            if ev.done is not None:
+                final = ev.done
+        if final is None:
+            raise RuntimeError("customer stream ended without a final reply")
+        self.state = final.state
+        if final.notice:
+            self.notices.append(final.notice)
+        self._record(final.turn)
+        return final
+
+    def finish(self) -> None:
+        if self.recorder:
+            self.recorder.end(self.state)
+
+    def session(self) -> Session:
+        return Session(scenario=self.scenario.id, backend=self.backend.name, turns=self.turns, state=self.state)
+
+
+async def play_lines(player: Player, steps: list[Step], err: TextIO) -> Session:
+    for i, step in enumerate(steps):
+        if step.quit:
+            break
+        if player.state.ended:
+            left = len(steps) - i
+            print(f"simulator play: the contact ended ({player.state.ended_by}) before line {step.line}; "
+                  f"{left} line(s) not played", file=err)
+            break
+        await player.play(step)
+    player.finish()
+    return player.session()
+
+
+async def play_interactive(player: Player, inp: TextIO, out: TextIO) -> None:
+    who = "客" if player.scenario.language == "ja" else "Customer"
+    print(f"{player.scenario.title}  ({player.scenario.id}; /hold SECONDS [message], /quit)", file=out)
+    print(f"[{player.turns[0].at}] {who}: {player.turns[0].text}", file=out)
+    while not player.state.ended:
+        print(f"[{player.state.clock}] > ", end="", file=out, flush=True)
+        raw = inp.readline()
+        if not raw:
+            break
+        try:
+            step = parse_step(raw, where="input")
+        except PlayError as e:
+            print(e, file=out)
+            continue
+        if step is None:
+            continue
+        if step.quit:
+            break
+        print(f"{who}: ", end="", file=out, flush=True)
+        reply = await player.play(step, on_delta=lambda d: print(d, end="", file=out, flush=True))
+        if reply.turn is None:
+            print("(…)", file=out)
+        else:
+            print(f"   [{reply.turn.at}]", file=out)
+        if reply.notice:
+            print(f"  ({reply.notice})", file=out)
+    s = player.state
+    print(f"-- {'ended by ' + str(s.ended_by) if s.ended else 'stopped'} at {s.clock}; "
+          f"mood {s.mood:+.2f}; needs out: {', '.join(s.revealed_needs) or 'none'}", file=out)
+    player.finish()
+
+
+def cmd_play(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
+             stderr: TextIO | None = None) -> int:
+    inp, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    try:
+        scenario = resolve_scenario(args.scenario)
+        steps = read_steps(args.trainee_lines, inp) if args.trainee_lines is not None else None
+        backend = make_backend(args.backend)
+    except (PlayError, ValueError) as e:
+        print(f"simulator play: {e}", file=err)
+        return 1
+    try:
+        player = Player(backend, scenario, args.seed, Recorder.open(args.trainee, scenario, backend.name, err))
+        if steps is not None:
+            session = asyncio.run(play_lines(player, steps, err))
+            print(session.model_dump_json(indent=2), file=out)
+        else:
+            asyncio.run(play_interactive(player, inp, out))
+    except KeyboardInterrupt:
+        print("", file=out)
+        return 0
+    except (ContactEndedError, PlayError, ValueError) as e:
+        print(f"simulator play: {e}", file=err)
+        return 1
+    return 0

@@ -1,0 +1,187 @@
+"""Unspoken needs: drawn out before the customer says it, then acted on in time.
+
+Per hidden need of the scenario: find the customer turn that disclosed it (its disclosure
+lines matched against the customer turns), then ask whether a `drawn_out_by` move came BEFORE
+that turn (drawn out), only after (volunteered), or never; and whether an `acted_on_by` move came
+while the solution was still possible (`expires_at` against the simulated clock). Drawing out
+earns more than reacting. Without a scenario, generic context questions and offers stand in.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from simulator.language import normalize
+from simulator.models import Criterion, Evidence, HiddenNeed, parse_clock
+from simulator.scoring.card import Analysis, Finding, level_of
+from simulator.scoring.view import TranscriptView, add_evidence, quote
+
+CONTEXT = ("asks_occasion", "asks_deadline", "asks_usage", "asks_availability", "asks_recipient")
+OFFERS = ("offers_faster_option", "offers_alternative")
+QUESTIONS = CONTEXT + ("asks_identification", "asks_details", "asks_open_question")
+_PUNCT = re.compile(r"[\s、。，,．.！!？?「」『』（）()…・〜~ー-]+")
+DISCLOSURE_MATCH = 0.5  # share of a disclosure line's bigrams / words found in the customer turn
+
+
+class Status(str, Enum):
+    DRAWN = "drawn"  # a drawing-out move came before the disclosure
+    VOLUNTEERED = "volunteered"  # the customer said it without being led to it
+    ASKED = "asked"  # the trainee asked, the customer never said it in this transcript
+    HIDDEN = "hidden"  # never came up
+
+
+def _grams(text: str, language: str) -> set[str]:
+    norm = normalize(text, language)
+    if language == "ja":
+        s = _PUNCT.sub("", norm)
+        return {s[i:i + 2] for i in range(len(s) - 1)}
+    return {w for w in re.findall(r"[a-z0-9']+", norm) if len(w) > 2}
+
+
+def disclosure_turn(view: TranscriptView, need: HiddenNeed) -> int | None:
+    """Index of the first customer turn that says the need, or None."""
+    variants = [g for g in (_grams(d, view.language) for d in need.disclosure) if g]
+    for tv in view.customer:
+        grams = _grams(tv.text, view.language)
+        if any(len(v & grams) / len(v) >= DISCLOSURE_MATCH for v in variants):
+            return tv.index
+    return -1 if need.id in _state_list(view, "revealed_needs") else None
+
+
+def _state_list(view: TranscriptView, key: str) -> list[str]:
+    """A list from a Session's `state` (play output), when the transcript carries one."""
+    state = (view.transcript.model_extra or {}).get("state")
+    value = state.get(key) if isinstance(state, dict) else None
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _interrogation(view: TranscriptView) -> bool:
+    """Four question turns in a row with no help offered: an interrogation, not apt questions."""
+    run = 0
+    for tv in view.trainee:
+        intents = tv.intents
+        if intents & set(OFFERS) or "promises_concrete_time" in intents:
+            run = 0
+        elif intents & set(QUESTIONS):
+            run += 1
+            if run >= 4:
+                return True
+    return False
+
+
+def _need_points(view: TranscriptView, need: HiddenNeed, ev: list[Evidence], fired: list[str],
+                 findings: list[Finding]) -> tuple[float, Status]:
+    d = disclosure_turn(view, need)
+    volunteered_state = need.id in _state_list(view, "volunteered_needs")
+    draws = [(tv, hits) for tv in view.trainee if (hits := view.match(need.drawn_out_by, tv))]
+    expiry = parse_clock(need.expires_at) if need.expires_at else None
+    acts, late = [], []
+    for tv in view.trainee:
+        hits = view.match(need.acted_on_by, tv)
+        if hits:
+            (late if expiry is not None and tv.now is not None and tv.now >= expiry else acts).append((tv, hits))
+    if d is None:
+        status = Status.ASKED if draws else Status.HIDDEN
+    elif d == -1:  # known revealed from the session state, turn unknown
+        status = Status.VOLUNTEERED if volunteered_state or not draws else Status.DRAWN
+    else:
+        status = Status.DRAWN if any(tv.index < d for tv, _ in draws) else Status.VOLUNTEERED
+    after = d if d is not None and d >= 0 else -1
+    confirms = [(tv, h) for tv in view.trainee if tv.index > after
+                for h in tv.hits if h.intent == "confirms_back"]
+    reacted = any(tv.index > after for tv, _ in draws) or bool(confirms)
+
+    fired.append(f"{need.id}: {status.value}" + (f" at turn {d}" if d is not None and d >= 0 else ""))
+    for tv, hits in draws[:1]:
+        add_evidence(ev, quote(tv, hits[0].start, hits[0].end))
+    if acts:
+        tv, hits = acts[0]
+        add_evidence(ev, quote(tv, hits[0].start, hits[0].end))
+        fired.append(f"{need.id}: acted on at turn {tv.index}")
+        findings.append(Finding(kind="good", key="acted", turn=tv.index,
+                                quote=quote(tv, hits[0].start, hits[0].end).quote))
+    if late and not acts:
+        tv, hits = late[0]
+        fired.append(f"{need.id}: offer at turn {tv.index} came after {need.expires_at}")
+        findings.append(Finding(kind="try", key="late_offer", turn=tv.index, detail=need.expires_at or ""))
+
+    if status is Status.DRAWN:
+        tv, hits = next((tv, h) for tv, h in draws if d is None or d < 0 or tv.index < d)
+        findings.append(Finding(kind="good", key="drawn", turn=tv.index,
+                                quote=quote(tv, hits[0].start, hits[0].end).quote))
+        if acts:
+            points = 3.5 + (0.5 if confirms else 0.0) - (1.0 if _interrogation(view) else 0.0)
+            if confirms:
+                fired.append(f"{need.id}: confirmed back")
+        else:
+            points = 2.0
+            findings.append(Finding(kind="try", key="not_acted", detail=need.solution))
+    elif status is Status.VOLUNTEERED:
+        findings.append(Finding(kind="try", key="volunteered", detail=need.solution))
+        points = 2.0 if acts else (1.0 if reacted else 0.0)
+        if not acts:
+            findings.append(Finding(kind="try", key="not_acted", detail=need.solution))
+    elif status is Status.ASKED:
+        tv, hits = draws[0]
+        findings.append(Finding(kind="good", key="asked", turn=tv.index,
+                                quote=quote(tv, hits[0].start, hits[0].end).quote))
+        points = 3.0 if acts else 1.5
+    else:
+        points = 2.0 if acts else 0.0
+        findings.append(Finding(kind="try", key="missed", detail=need.solution))
+    return points, status
+
+
+def _generic(view: TranscriptView, ev: list[Evidence], fired: list[str], findings: list[Finding]) -> float:
+    """No scenario: a context question and an offer stand in for drawing out and acting."""
+    q = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in CONTEXT), None)
+    o = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in OFFERS), None)
+    for found, key in ((q, "asked"), (o, "acted")):
+        if found:
+            tv, h = found
+            add_evidence(ev, quote(tv, h.start, h.end))
+            fired.append(f"{h.intent}@turn{tv.index}")
+            findings.append(Finding(kind="good", key=key, turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+    if q and o:
+        points = 3.0 + (0.5 if o[0].ordinal >= q[0].ordinal else 0.0)
+        points += 0.5 if any("confirms_back" in tv.intents for tv in view.trainee) else 0.0
+        points -= 1.0 if _interrogation(view) else 0.0
+    elif q or o:
+        points = 2.0
+        findings.append(Finding(kind="try", key="not_acted" if q else "missed"))
+    else:
+        points = 0.0
+        findings.append(Finding(kind="try", key="missed"))
+    return points
+
+
+def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
+    ev: list[Evidence] = []
+    fired: list[str] = []
+    findings: list[Finding] = []
+    statuses: list[Status] = []
+    if view.scenario is None:
+        points = _generic(view, ev, fired, findings)
+    else:
+        per_need = []
+        for need in view.scenario.hidden_needs:
+            p, status = _need_points(view, need, ev, fired, findings)
+            per_need.append(p)
+            statuses.append(status)
+        # The best-handled need dominates; missing the others still costs a little.
+        points = 0.75 * max(per_need) + 0.25 * sum(per_need) / len(per_need)
+    cap = 4
+    policy = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent == "hides_behind_policy"), None)
+    if policy is not None:
+        tv, h = policy
+        cap = 1 if points < 3 else 3  # refusing on a rule without an alternative caps at 1
+        fired.append(f"hides_behind_policy@turn{tv.index}")
+        add_evidence(ev, quote(tv, h.start, h.end))
+        findings.append(Finding(kind="try", key="policy", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+    admin = next((tv for tv in view.trainee if "asks_identification" in tv.intents), None)
+    ignored = Status.VOLUNTEERED in statuses and points < 1
+    if admin is not None and points < 1 and not ignored and policy is None:
+        points = 1.0  # administrative questions only (rubric level 1)
+        fired.append(f"asks_identification@turn{admin.index} only")
+    return Analysis(points=points, level=level_of(points, cap), evidence=ev, fired=fired, findings=findings)

@@ -1,0 +1,42 @@
+"""The parts the web app is built from, handed in by `build_app` (tests pass their own).
+
+Nothing here is global: two apps in one process (tests do this) never share state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from simulator.customers.base import CustomerBackend
+from simulator.models import Rubric, Scenario
+from simulator.web.auth import SupervisorAuth
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    catalog: Any                     # simulator.loading.Catalog: .scenarios, .rubrics, .scenario(), .rubric()
+    store: Any                       # simulator.store.Store
+    backend: CustomerBackend         # the customer engine trainees talk to
+    scorer_for: Callable[[Any], Any]  # rubric -> Scorer (async __call__(transcript, scenario) -> ScoreCard)
+    auth: SupervisorAuth
+    scenario_dir: Path               # where supervisors save scenario files
+    draft_backend: CustomerBackend | None = None  # "try it" in the editor; scripted by default
+    rubric_id: str = "default"
+    export_dir: Path = field(default_factory=lambda: Path("data/exports"))
+
+    def scenarios(self) -> dict[str, Scenario]:
+        return dict(self.catalog.scenarios)
+
+    def rubric(self, rid: str | None = None) -> Rubric:
+        return self.catalog.rubric(rid or self.rubric_id)
+
+
+async def blocking(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """Run a blocking call (database, file, CPU-heavy scoring) off the event loop."""
+    return await asyncio.to_thread(fn, *args, **kw)
