@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -125,7 +126,18 @@ def _construct(path: str, node: Node) -> Any:
         return value.lower() == "true"
     if tag.endswith(":null"):
         return None
+    if node.style == ">":
+        value = _unfold(value)
     return value  # str, and timestamps kept as text
+
+
+_FOLD = re.compile(r"(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])\a (?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])")
+
+
+def _unfold(value: str) -> str:
+    """ruamel marks folded line joins with BEL; drop them, and the space between Japanese
+    characters too (Japanese text has no spaces between words, so a fold must not add one)."""
+    return _FOLD.sub("", value).replace("\a", "")
 
 
 def _at(path: str, node: Node, message: str) -> Problem:

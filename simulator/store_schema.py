@@ -6,7 +6,7 @@ app and the exports cannot accidentally lazy-load from a closed database session
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -57,6 +57,8 @@ class SessionRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Index the next turn gets; bumped by the same UPDATE that locks the row (one round trip).
+    next_turn: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TurnRow(Base):
@@ -141,6 +143,7 @@ class StoredSession(BaseModel):
     started_at: datetime
     ended_at: datetime | None = None
     state: CustomerState
+    turn_count: int = Field(default=0, description="turns stored, also when `turns` was not loaded")
     turns: list[Turn] = Field(default_factory=list)
     card: ScoreCard | None = Field(default=None, description="the latest score card")
     card_at: datetime | None = None
@@ -153,6 +156,14 @@ class StoredSession(BaseModel):
     def latest_overrides(self) -> dict[str, Override]:
         """criterion id -> the newest override (a later supervisor decision replaces an earlier one)."""
         return {o.criterion: o for o in self.overrides}
+
+
+class StoreError(RuntimeError):
+    """A store problem with a message that names the database (password masked) and the cause."""
+
+
+class FilterError(StoreError):
+    """A filter that can match nothing by construction (e.g. since after until)."""
 
 
 class SessionFilter(BaseModel):
@@ -170,3 +181,22 @@ class SessionFilter(BaseModel):
     def _day(cls, v: object) -> object:
         # A datetime is a date subclass; keep only its day so both ends mean whole days.
         return v.date() if isinstance(v, datetime) else v
+
+
+def conditions(flt: SessionFilter) -> list[Any]:
+    """The WHERE clauses of a filter (dates are whole UTC days)."""
+    st = SessionRow.__table__
+    conds: list[Any] = []
+    if flt.since and flt.until and flt.since > flt.until:
+        raise FilterError(f"date range is empty: since {flt.since} is after until {flt.until}")
+    if flt.session is not None:
+        conds.append(st.c.id == flt.session)
+    if flt.trainee is not None:
+        conds.append(st.c.trainee == flt.trainee)
+    if flt.scenario is not None:
+        conds.append(st.c.scenario == flt.scenario)
+    if flt.since is not None:
+        conds.append(st.c.started_at >= datetime.combine(flt.since, time(), timezone.utc))
+    if flt.until is not None:
+        conds.append(st.c.started_at < datetime.combine(flt.until + timedelta(days=1), time(), timezone.utc))
+    return conds

@@ -11,7 +11,8 @@ it. Nothing is monkeypatched; the client under test is simply pointed at `srv.ba
         srv.requests[-1]["messages"]        # what the prompt contained
 
 Every POST /v1/chat/completions takes the next scripted output (a str is the reply content;
-a Fault misbehaves); when the queue is empty the server answers with `srv.default`.
+a Fault misbehaves; a callable gets the request body and returns the content); when the queue
+is empty the server answers with `srv.default`.
 Requests with `"stream": true` get SSE chunks (`data: {...}` ... `data: [DONE]`) over
 chunked transfer encoding, so a cut stream is seen by the client as a broken body.
 `response_format` (json_object / json_schema) requests are answered with the scripted content
@@ -26,6 +27,7 @@ import time
 import uuid
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -68,13 +70,21 @@ class Fault(BaseModel):
         return cls(kind="empty")
 
 
-Output = str | Fault
+# A callable output computes the reply from the request body, e.g. a "model" that complies with
+# an injection by echoing its own system prompt: `srv.script(lambda body: body["messages"][0]["content"])`.
+Output = str | Fault | Callable[[dict[str, Any]], str]
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     fake: "FakeOpenAI"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that time out or hang up mid-answer are part of the scripted faults: stay quiet.
+        import sys
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -117,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, body: dict[str, Any], output: Output) -> None:
         stream = bool(body.get("stream"))
         model = str(body.get("model") or self.server.fake.model)
+        if not isinstance(output, (str, Fault)):
+            output = str(output(body))
         if isinstance(output, str):
             self._completion(model, output, stream)
             return
@@ -270,8 +282,8 @@ class FakeOpenAI:
     def script(self, *outputs: Output) -> "FakeOpenAI":
         """Queue outputs for the next chat-completion requests, in order."""
         for o in outputs:
-            if not isinstance(o, (str, Fault)):
-                raise TypeError(f"script() takes str or Fault outputs, got {type(o).__name__}")
+            if not isinstance(o, (str, Fault)) and not callable(o):
+                raise TypeError(f"script() takes str, Fault or callable outputs, got {type(o).__name__}")
         with self._lock:
             self._queue.extend(outputs)
         return self

@@ -207,3 +207,11 @@ def test_schema_command_prints_json(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert schema["additionalProperties"] is False
     assert "hidden_needs" in schema["required"]
+
+
+def test_folded_text_joins_japanese_without_spaces_and_leaves_no_markers(tmp_path):
+    text = edit("  background: 長野県在住。カタログを請求した。",
+                "  background: >-\n    長野県在住。\n    カタログを請求した。\n    Likes skiing\n    a lot.")
+    path = tmp_path / "fold.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_scenario(path).persona.background == "長野県在住。カタログを請求した。 Likes skiing a lot."

@@ -154,6 +154,8 @@ def test_bad_inputs_get_clear_errors(store: Store) -> None:
         store.add_override(sid, "typo", 3, "", "boss")
     with pytest.raises(StoreError, match="whole number 0-4, got 5"):
         store.add_override(sid, "empathy", 5, "", "boss")
+    with pytest.raises(StoreError, match="bad session filter: since='April': .*YYYY-MM-DD"):
+        store.list_sessions(since="April")
     with pytest.raises(StoreError, match="since 2026-04-02 is after until 2026-04-01"):
         store.list_sessions(since=date(2026, 4, 2), until=date(2026, 4, 1))
     store.end_session(sid, CustomerState(ended=True))

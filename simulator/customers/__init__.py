@@ -20,12 +20,13 @@ def make_backend(name: str, settings: Any = None) -> CustomerBackend:
     if name == "scripted":
         return ScriptedCustomer()
     if name == "openai":
-        from simulator.customers.llm import LLMCustomer
         from simulator.llm import LLMSettings
 
         settings = settings if settings is not None else LLMSettings.from_env()
         if not settings.configured:
-            raise ValueError("backend 'openai' needs SIMULATOR_LLM_BASE_URL and SIMULATOR_LLM_MODEL to be set "
+            raise ValueError(f"backend 'openai' needs {' and '.join(settings.missing)} to be set "
                              "(or use --backend scripted)")
+        from simulator.customers.llm import LLMCustomer
+
         return LLMCustomer(settings)
     raise ValueError(f"unknown customer backend '{name}' (choose one of: {', '.join(BACKENDS)})")

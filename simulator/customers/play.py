@@ -90,10 +90,11 @@ def resolve_scenario(ref: str) -> Scenario:
 
 
 class Recorder:
-    """Writes the session to simulator.store as it goes, when --trainee is given."""
+    """Writes the session to simulator.store turn by turn, when --trainee is given."""
 
-    def __init__(self, store: Any, trainee: str, scenario: Scenario, backend: str):
-        self.store, self.trainee, self.scenario, self.backend = store, trainee, scenario, backend
+    def __init__(self, store: Any, error: type[Exception], trainee: str, scenario: Scenario, backend: str):
+        self.store, self.error = store, error
+        self.trainee, self.scenario, self.backend = trainee, scenario, backend
         self.session_id: str | None = None
 
     @classmethod
@@ -101,25 +102,33 @@ class Recorder:
         if not trainee:
             return None
         try:
-            from simulator.store import Store
+            from simulator.store import Store, StoreError
         except ImportError:
             print("simulator play: --trainee given but the session store (simulator.store) is not "
                   "available; the session is not recorded", file=err)
             return None
         try:
-            store = Store()
-        except Exception as e:  # the store names the URL (password masked) in its own errors
+            store = Store()  # SIMULATOR_DATABASE_URL or ./data/simulator.db
+        except StoreError as e:  # names the URL, password masked
             raise PlayError(f"cannot open the session store: {e}") from None
-        return cls(store, trainee, scenario, backend)
+        return cls(store, StoreError, trainee, scenario, backend)
+
+    def _call(self, fn: Any, *a: Any, **kw: Any) -> Any:
+        try:
+            return fn(*a, **kw)
+        except self.error as e:
+            raise PlayError(f"session store: {e}") from None
 
     def turn(self, turn: Turn, state: CustomerState) -> None:
         if self.session_id is None:
-            self.session_id = self.store.start_session(self.trainee, self.scenario.id, self.backend, state)
-        self.store.add_turn(self.session_id, turn, state)
+            self.session_id = self._call(self.store.start_session, self.trainee, self.scenario.id, self.backend,
+                                         state, language=self.scenario.language)
+        self._call(self.store.add_turn, self.session_id, turn, state)
 
     def end(self, state: CustomerState) -> None:
         if self.session_id is not None:
-            self.store.end_session(self.session_id, state)
+            self._call(self.store.end_session, self.session_id, state)
+        self.store.close()
 
 
 class Player:
@@ -186,7 +195,7 @@ async def play_lines(player: Player, steps: list[Step], err: TextIO) -> Session:
 
 
 async def play_interactive(player: Player, inp: TextIO, out: TextIO) -> None:
-    who = "客" if player.scenario.language == "ja" else "Customer"
+    who = "お客様" if player.scenario.language == "ja" else "Customer"
     print(f"{player.scenario.title}  ({player.scenario.id}; /hold SECONDS [message], /quit)", file=out)
     print(f"[{player.turns[0].at}] {who}: {player.turns[0].text}", file=out)
     while not player.state.ended:
@@ -234,6 +243,9 @@ def cmd_play(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Text
             print(session.model_dump_json(indent=2), file=out)
         else:
             asyncio.run(play_interactive(player, inp, out))
+        if player.recorder and player.recorder.session_id:
+            print(f"simulator play: recorded as session {player.recorder.session_id} "
+                  f"(trainee {args.trainee})", file=err)
     except KeyboardInterrupt:
         print("", file=out)
         return 0

@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel
 
-from simulator.language import detector_for, find_time_expressions
+from simulator.language import IntentHit, detector_for, find_time_expressions
 from simulator.models import Condition, CustomerState, Scenario, Signals, parse_clock
 
 # Intents that, alone next to an apology, leave it a bare apology: no feeling named, no
@@ -21,7 +21,9 @@ _SMALL_TALK = {"apologises", "greets", "thanks", "closes"}
 _REASSURING = {"shares_good_news", "takes_ownership", "offers_faster_option", "offers_alternative",
                "offers_callback"}
 _POLICY = {"hides_behind_policy", "blames_others", "argues_back"}
-_QUESTION_MARK = re.compile(r"[?？]")
+# A question the language layer has no intent for still asks something: "?" or a polite
+# Japanese question ending (…でしょうか。 / …ますか。), where the question mark is usually left out.
+_QUESTION = re.compile(r"[?？]|(?:でしょうか|ですか|ますか|ませんか|いただけますか)(?=[。．\s」]|$)")
 
 
 class TimeSeen(BaseModel):
@@ -76,7 +78,7 @@ class Reading(BaseModel):
     @property
     def question(self) -> bool:
         asks = any(i.startswith("asks_") for i in self.intents) or self.has("confirms_back")
-        return asks or bool(_QUESTION_MARK.search(self.message))
+        return asks or bool(_QUESTION.search(self.message))
 
 
 def read_message(scenario: Scenario, message: str, clock: str, mood: float | None = None) -> Reading:
@@ -98,6 +100,27 @@ def mood_after(scenario: Scenario, intents: list[str], mood: float) -> float:
 
 def signals_match(scenario: Scenario, signals: Signals, message: str) -> bool:
     return bool(detector_for(scenario).match_signals(signals, message))
+
+
+class Farewell(BaseModel):
+    """How the trainee's message closes the contact, if it does."""
+
+    hits: list[str]  # intent ids ("keyword" for words) of the scenario's trainee_closing found
+    goodbye: bool  # any goodbye at all, in trainee_closing or not
+
+
+def farewell(scenario: Scenario, message: str) -> Farewell:
+    """A goodbye that is also a greeting ("thank you for calling" opening a call) is no close."""
+    detector = detector_for(scenario)
+    found = detector.detect(message)
+    greets = [(h.start, h.end) for h in found if h.intent == "greets"]
+
+    def real(h: IntentHit) -> bool:
+        return not (h.intent == "closes" and any(s < h.end and h.start < e for s, e in greets))
+
+    hits = [h.intent for h in detector.match_signals(scenario.end.trainee_closing, message) if real(h)]
+    goodbye = bool(hits) or any(h.intent in ("closes", "offers_hang_up_first") and real(h) for h in found)
+    return Farewell(hits=hits, goodbye=goodbye)
 
 
 def condition_holds(scenario: Scenario, cond: Condition, reading: Reading, state: CustomerState) -> bool:

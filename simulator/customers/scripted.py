@@ -5,8 +5,8 @@ arguments, the randomness comes from `random.Random` seeded by (state.seed, stat
 new state is handed back as a new object. The LLM engine runs it underneath to decide state, so
 its decision is also exposed as a typed `ScriptedStep` (which line kind won, what came out).
 
-One step: advance the clock (seconds_per_turn + hold), record passed clock events, read the
-message (intents + time expressions at the new clock), record promises, apply mood rules, then
+One step: the trainee speaks after the hold (clock + hold); clock events passed by then are
+recorded; the message is read at that time (intents, time expressions); promises are recorded; apply mood rules, then
 pick the reply by priority (see `_candidates`). A reply never repeats the previous one verbatim:
 a kind whose every variant equals the last reply yields to the next kind down.
 """
@@ -21,11 +21,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from simulator.customers.base import CustomerReply, ReplyEvent
-from simulator.customers.rules import Reading, any_holds, mood_after, read_message, signals_match
+from simulator.customers.rules import (Reading, any_holds, farewell, mood_after, read_message,
+                                       signals_match)
 from simulator.models import CustomerState, Promise, Scenario, Turn, format_clock, parse_clock
 
 HOLD_UNEASY_SECONDS = 30  # domain: 「少々」 is heard as ~30 s; past it the customer grows uneasy
 HOLD_LONG_SECONDS = 60  # past a minute the customer asks
+MAX_HOLD_SECONDS = 24 * 3600  # the simulated clock is one day; longer would wrap past midnight
+MAX_MESSAGE_CHARS = 5000  # bounds the regex work per message; the UIs cap lower (2,000)
 
 ReplyKind = Literal[
     "opening", "closing", "hang_up", "waiting_for_close", "hold_uneasy", "hold_long", "disclosure",
@@ -110,17 +113,23 @@ class ScriptedCustomer:
                                     "start a new session to continue")
         if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int) or hold_seconds < 0:
             raise ValueError(f"hold_seconds must be a whole number of seconds >= 0, got {hold_seconds!r}")
+        if hold_seconds > MAX_HOLD_SECONDS:
+            raise ValueError(f"hold_seconds must be at most {MAX_HOLD_SECONDS} (a day), got {hold_seconds}")
         if not isinstance(message, str):
             raise ValueError(f"message must be text, got {type(message).__name__}")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise ValueError(f"the trainee's message is {len(message)} characters; the limit is {MAX_MESSAGE_CHARS}")
         message = message.strip()
         if not message and hold_seconds == 0:
             raise ValueError("the trainee's message is empty (give text, or a hold of some seconds)")
 
-        spent = hold_seconds + (scenario.clock.seconds_per_turn if message else 0)
-        now_s = parse_clock(state.clock) + spent
-        now = format_clock(now_s)
+        # Everything is judged at the moment the trainee speaks (after the hold): an offer made
+        # at 15:59:30 is before a 16:00 cut-off. The customer answers seconds_per_turn later.
+        said_s = parse_clock(state.clock) + hold_seconds
+        said = format_clock(said_s)
+        now = format_clock(said_s + (scenario.clock.seconds_per_turn if message else 0))
         passed = [e for e in scenario.clock.events
-                  if e.id not in state.passed_events and parse_clock(e.at) <= now_s]
+                  if e.id not in state.passed_events and parse_clock(e.at) <= said_s]
         update: dict[str, object] = {
             "clock": now, "hold_seconds": state.hold_seconds + hold_seconds,
             "passed_events": [*state.passed_events, *(e.id for e in passed)],
@@ -128,7 +137,7 @@ class ScriptedCustomer:
         if not message:
             return self._hold_only(scenario, state, update, hold_seconds, [e.id for e in passed])
 
-        reading = read_message(scenario, message, now)
+        reading = read_message(scenario, message, said)
         mood = mood_after(scenario, reading.intents, state.mood)
         reading = reading.model_copy(update={"mood": mood})
         index = state.turn + state.trainee_turns  # transcript index of this trainee message
@@ -139,7 +148,7 @@ class ScriptedCustomer:
         cand, text = _pick(_rng(state), self._candidates(scenario, reading, state, hold_seconds),
                            state.last_reply)
         announce = [e.announce for e in passed if e.announce]
-        if announce and not cand.ends:
+        if announce and not cand.ends and cand.kind != "late_reply":  # a late reply already says it
             text = _join(scenario.language, *announce, text)
         revealed = list(state.revealed_needs)
         volunteered = list(state.volunteered_needs)
@@ -185,15 +194,22 @@ class ScriptedCustomer:
         end = scenario.end
         out: list[Candidate] = []
         open_needs = [n for n in scenario.hidden_needs if n.id not in state.revealed_needs]
+        # An offer of a need's solution after it expired: the customer says it is too late. That
+        # answer also gives the need away, so it replaces the need's own disclosure.
+        late = [n for n in scenario.hidden_needs
+                if n.expires_at and n.late_reply and reading.clock_seconds >= parse_clock(n.expires_at)
+                and signals_match(scenario, n.acted_on_by, reading.message)]
         reveal = [Candidate(kind="disclosure", lines=n.disclosure, need=n.id) for n in open_needs
-                  if any_holds(scenario, n.reveal_when, reading, state)]
+                  if n not in late and any_holds(scenario, n.reveal_when, reading, state)]
 
-        # 1. The trainee closes. A customer who never hangs up first ends only on an offer to
-        #    hang up first, or a close once every need is out; otherwise she lingers.
-        if signals_match(scenario, end.trainee_closing, reading.message):
-            all_out = not open_needs
-            if end.customer_hangs_up_first or reading.has("offers_hang_up_first") or all_out:
-                return [Candidate(kind="closing", lines=r.closing, ends="trainee")]
+        # 1. The trainee closes (the scenario's `trainee_closing`). A customer who never hangs up
+        #    first ends on anything in it but a plain goodbye ("closes"), which ends the call only
+        #    once every need is out; any other goodbye leaves her lingering on the line.
+        bye = farewell(scenario, reading.message)
+        offer = any(h != "closes" for h in bye.hits) or reading.has("offers_hang_up_first")
+        if bye.hits and (end.customer_hangs_up_first or offer or not open_needs):
+            return [Candidate(kind="closing", lines=r.closing, ends="trainee")]
+        if bye.goodbye:
             out.extend(reveal)
             out.append(Candidate(kind="waiting_for_close", lines=r.waiting_for_close or r.filler))
             return out + [Candidate(kind="filler", lines=r.filler)]
@@ -206,13 +222,14 @@ class ScriptedCustomer:
         out.extend(self._hold_candidates(scenario, hold_seconds))
         # 3. A hidden need whose reveal condition holds.
         out.extend(reveal)
-        # 4. An offer of a need's solution after it expired: the customer says it is too late.
-        for n in scenario.hidden_needs:
-            if (n.expires_at and n.late_reply and reading.clock_seconds >= parse_clock(n.expires_at)
-                    and signals_match(scenario, n.acted_on_by, reading.message)):
-                out.append(Candidate(kind="late_reply", lines=n.late_reply))
-        # 5. Facts asked for, said together in file order (one question may ask several).
-        facts = [f.text for f in scenario.facts if any_holds(scenario, f.asked_by, reading, state)]
+        # 4. Too late for a need's solution.
+        out.extend(Candidate(kind="late_reply", lines=n.late_reply,
+                             need=None if n.id in state.revealed_needs else n.id) for n in late)
+        # 5. Facts asked for, said together in file order (one question may ask several). Only a
+        #    question draws a fact: "I'll send it by courier" is no question about the courier.
+        facts = [f.text for f in scenario.facts
+                 if reading.question and any_holds(scenario, f.asked_by, reading, state)]
+        facts = [t for t in facts if t not in state.last_reply] or facts  # don't restate what she just said
         if facts:
             out.append(Candidate(kind="fact", lines=[_join(scenario.language, *facts)]))
         # 6-11. How the trainee said it.

@@ -8,39 +8,13 @@ One move is 2; stock phrases only is 1; nothing, or arguing back, is 0-1.
 
 from __future__ import annotations
 
-import re
-
 from simulator.language import IntentHit
 from simulator.models import Criterion
 from simulator.scoring.card import Analysis, Finding, level_of
 from simulator.scoring.manipulation import sentence_bounds
-from simulator.scoring.view import TranscriptView, TurnView, add_evidence, quote
+from simulator.scoring.view import STUFFING_FLAG, TranscriptView, TurnView, add_evidence, quote
 
 MOVES = ("acknowledges_feeling", "restates_situation")
-_EMPATHY_WORDS = frozenset(MOVES + ("rote_empathy", "apologises", "shares_good_news"))
-_SEPARATORS = re.compile(r"[、,，・/|;；\s]+")
-KEYWORD_STUFFING = "keyword-stuffing"
-
-
-def _sentence(tv: TurnView, hit: IntentHit) -> str:
-    s, e = sentence_bounds(tv.text, hit.start)
-    return tv.text[s:max(e, hit.end)]
-
-
-def is_stuffed(tv: TurnView, hit: IntentHit, language: str) -> bool:
-    """A bare list of empathy words ("worried, sorry, understand, feelings") is not a sentence
-    about the customer: it must never beat a genuine acknowledgement."""
-    sentence = _sentence(tv, hit)
-    parts = [p for p in _SEPARATORS.split(sentence.strip("。.!！?？ ")) if p]
-    short = 6 if language == "ja" else 12
-    if language == "en":
-        # English words are space-separated; a list is comma/slash-separated short items.
-        parts = [p for p in re.split(r"[,，/|;；、・]+", sentence.strip(". !?")) if p.strip()]
-    if len(parts) >= 4 and sum(len(p.strip()) for p in parts) / len(parts) <= short:
-        return True
-    s, e = sentence_bounds(tv.text, hit.start)
-    kinds = {h.intent for h in tv.hits if h.intent in _EMPATHY_WORDS and s <= h.start < e}
-    return len(kinds) >= 3 and (e - s) <= (40 if language == "ja" else 90)
 
 
 def _is_rote_apology(tv: TurnView, hit: IntentHit, language: str) -> bool:
@@ -60,7 +34,6 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
     findings: list[Finding] = []
     flags: list[str] = []
     genuine: dict[str, list[tuple[TurnView, IntentHit]]] = {m: [] for m in MOVES}
-    stuffed_turns: set[int] = set()
     rote: list[tuple[TurnView, IntentHit]] = []
     apologies: list[tuple[TurnView, IntentHit]] = []
     good_news: list[tuple[TurnView, IntentHit]] = []
@@ -69,16 +42,13 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
 
     for tv in view.trainee:
         for h in tv.hits:
-            if h.intent in MOVES:
-                if is_stuffed(tv, h, lang):
-                    stuffed_turns.add(tv.index)
-                else:
-                    genuine[h.intent].append((tv, h))
+            if h.intent in MOVES:  # keyword-stuffed sentences are already masked by the view
+                genuine[h.intent].append((tv, h))
             elif h.intent == "rote_empathy":
                 rote.append((tv, h))
             elif h.intent == "apologises":
                 apologies.append((tv, h))
-            elif h.intent == "shares_good_news" and not is_stuffed(tv, h, lang):
+            elif h.intent == "shares_good_news":
                 good_news.append((tv, h))
             elif h.intent == "argues_back":
                 argues.append((tv, h))
@@ -116,7 +86,7 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         points = 2.0
     elif owned_apology is not None:
         points = 2.0  # a specific, owned apology without a word about the feeling
-    elif rote or apologies or stuffed_turns:
+    elif rote or apologies or view.stuffing:
         points = 1.0
     else:
         points = 0.0
@@ -161,8 +131,8 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         points -= 1.0
         fired.append(f"{len(apologies)} apologies")
         findings.append(Finding(kind="try", key="over_apology", detail=str(len(apologies))))
-    if stuffed_turns:
-        flags.append(KEYWORD_STUFFING)
+    if view.stuffing:
+        flags.append(STUFFING_FLAG)
         fired.append("keyword list without a sentence ignored")
         findings.append(Finding(kind="try", key="stuffing"))
         if not (has["acknowledges_feeling"] or has["restates_situation"]):

@@ -68,37 +68,21 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
 
 
 def manipulation_spans(text: str) -> list[Span]:
-    """The sentences of `text` that address the grader; empty for ordinary service talk."""
+    """The stretches of `text` that address the grader; empty for ordinary service talk.
+
+    A stretch runs from the start of the sentence holding a hit to the end of its paragraph:
+    whatever follows "Dear grader," or "Final score:" in the same paragraph is written for the
+    grader (a fake score block lists strong phrases on its following lines), not the customer."""
     spans: list[Span] = []
     for m in _RE.finditer(text):
-        s, e = sentence_bounds(text, m.start())
-        e = max(e, m.end())
+        s, _ = sentence_bounds(text, m.start())
+        para_end = text.find("\n\n", m.end())
+        e = len(text) if para_end < 0 else para_end
         if spans and s <= spans[-1].end:
             spans[-1] = Span(spans[-1].start, max(spans[-1].end, e))
         else:
             spans.append(Span(s, e))
-    # A fake score block usually spans several lines ("Final score:\nEmpathy 4/4\n..."):
-    # mask the whole paragraph around a hit so none of its lines earn points.
-    merged: list[Span] = []
-    for sp in spans:
-        para_start = text.rfind("\n\n", 0, sp.start)
-        para_end = text.find("\n\n", sp.end)
-        s = 0 if para_start < 0 else para_start + 2
-        e = len(text) if para_end < 0 else para_end
-        if "\n" in text[s:e] and _RE.search(text, s, e):
-            sp = Span(min(sp.start, s), max(sp.end, e)) if _block_like(text[s:e]) else sp
-        if merged and sp.start <= merged[-1].end:
-            merged[-1] = Span(merged[-1].start, max(merged[-1].end, sp.end))
-        else:
-            merged.append(sp)
-    return merged
-
-
-def _block_like(paragraph: str) -> bool:
-    """A multi-line paragraph where most lines look like score lines ("Empathy: 4/4")."""
-    lines = [ln for ln in paragraph.splitlines() if ln.strip()]
-    scorey = sum(1 for ln in lines if re.search(r"\d\s*[/／]\s*\d|[:：]\s*\d|score|点|スコア", ln, re.I))
-    return len(lines) >= 2 and scorey * 2 >= len(lines)
+    return spans
 
 
 def overlaps(spans: list[Span], start: int, end: int) -> bool:

@@ -10,12 +10,15 @@ earns more than reacting. Without a scenario, generic context questions and offe
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import Enum
+from functools import lru_cache
 
-from simulator.language import normalize
 from simulator.models import Criterion, Evidence, HiddenNeed, parse_clock
 from simulator.scoring.card import Analysis, Finding, level_of
-from simulator.scoring.view import TranscriptView, add_evidence, quote
+from simulator.language import IntentHit
+from simulator.scoring.manipulation import sentence_bounds
+from simulator.scoring.view import TranscriptView, TurnView, add_evidence, quote
 
 CONTEXT = ("asks_occasion", "asks_deadline", "asks_usage", "asks_availability", "asks_recipient")
 OFFERS = ("offers_faster_option", "offers_alternative")
@@ -31,21 +34,25 @@ class Status(str, Enum):
     HIDDEN = "hidden"  # never came up
 
 
-def _grams(text: str, language: str) -> set[str]:
-    norm = normalize(text, language)
+@lru_cache(maxsize=4096)
+def _grams(text: str, language: str) -> frozenset[str]:
+    """Character bigrams (ja) or words (en) for a fuzzy "does this turn say that line" test.
+
+    Width and case folding is all a fuzzy overlap needs, so plain NFKC stands in for the
+    language layer's offset-mapping normalize here: it runs on every customer turn."""
+    norm = unicodedata.normalize("NFKC", text).lower()
     if language == "ja":
         s = _PUNCT.sub("", norm)
-        return {s[i:i + 2] for i in range(len(s) - 1)}
-    return {w for w in re.findall(r"[a-z0-9']+", norm) if len(w) > 2}
+        return frozenset(s[i:i + 2] for i in range(len(s) - 1))
+    return frozenset(w for w in re.findall(r"[a-z0-9']+", norm) if len(w) > 2)
 
 
-def disclosure_turn(view: TranscriptView, need: HiddenNeed) -> int | None:
+def disclosure_turn(view: TranscriptView, need: HiddenNeed, customer_grams: list[tuple[int, frozenset[str]]]) -> int | None:
     """Index of the first customer turn that says the need, or None."""
     variants = [g for g in (_grams(d, view.language) for d in need.disclosure) if g]
-    for tv in view.customer:
-        grams = _grams(tv.text, view.language)
+    for index, grams in customer_grams:
         if any(len(v & grams) / len(v) >= DISCLOSURE_MATCH for v in variants):
-            return tv.index
+            return index
     return -1 if need.id in _state_list(view, "revealed_needs") else None
 
 
@@ -54,6 +61,27 @@ def _state_list(view: TranscriptView, key: str) -> list[str]:
     state = (view.transcript.model_extra or {}).get("state")
     value = state.get(key) if isinstance(state, dict) else None
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _real_offer(tv: TurnView, hit: IntentHit) -> bool:
+    """An acting move, not a recollection of the past («宅配便でお送りするお約束だったのに…
+    届いていなかったのですね») nor a vague hope («できるだけ早くお届けできるように»)."""
+    s, e = sentence_bounds(tv.text, hit.start)
+    for h in tv.hits:
+        if s <= h.start < e and h.intent == "restates_situation":
+            return False
+    vague = any(s <= x.start < e and not x.concrete for x in tv.times)
+    concrete = any(s <= x.start < e and x.concrete for x in tv.times)
+    return not (vague and not concrete)
+
+
+_QUESTION_END = re.compile(r"(?:か|かね|でしょうか|ますか|ですか)\s*$")
+
+
+def _is_question(tv: TurnView, hit: IntentHit) -> bool:
+    s, e = sentence_bounds(tv.text, hit.start)
+    sentence = tv.text[s:e]
+    return "?" in sentence or "？" in sentence or bool(_QUESTION_END.search(sentence.rstrip("。．. ")))
 
 
 def _interrogation(view: TranscriptView) -> bool:
@@ -70,15 +98,15 @@ def _interrogation(view: TranscriptView) -> bool:
     return False
 
 
-def _need_points(view: TranscriptView, need: HiddenNeed, ev: list[Evidence], fired: list[str],
-                 findings: list[Finding]) -> tuple[float, Status]:
-    d = disclosure_turn(view, need)
+def _need_points(view: TranscriptView, need: HiddenNeed, customer_grams: list[tuple[int, frozenset[str]]],
+                 ev: list[Evidence], fired: list[str], findings: list[Finding]) -> tuple[float, Status]:
+    d = disclosure_turn(view, need, customer_grams)
     volunteered_state = need.id in _state_list(view, "volunteered_needs")
     draws = [(tv, hits) for tv in view.trainee if (hits := view.match(need.drawn_out_by, tv))]
     expiry = parse_clock(need.expires_at) if need.expires_at else None
     acts, late = [], []
     for tv in view.trainee:
-        hits = view.match(need.acted_on_by, tv)
+        hits = [h for h in view.match(need.acted_on_by, tv) if _real_offer(tv, h)]
         if hits:
             (late if expiry is not None and tv.now is not None and tv.now >= expiry else acts).append((tv, hits))
     if d is None:
@@ -107,15 +135,22 @@ def _need_points(view: TranscriptView, need: HiddenNeed, ev: list[Evidence], fir
         findings.append(Finding(kind="try", key="late_offer", turn=tv.index, detail=need.expires_at or ""))
 
     if status is Status.DRAWN:
-        tv, hits = next((tv, h) for tv, h in draws if d is None or d < 0 or tv.index < d)
+        before = [(tv, h) for tv, h in draws if d is None or d < 0 or tv.index < d]
+        asked = [(tv, h) for tv, h in before if any(_is_question(tv, x) for x in h)]
+        tv, hits = (asked or before)[0]
         findings.append(Finding(kind="good", key="drawn", turn=tv.index,
                                 quote=quote(tv, hits[0].start, hits[0].end).quote))
+        # Drawing out is done with a question (rubric); a need that surfaced after, say,
+        # naming the feeling was met, not sought, and earns a point less.
+        discount = 0.0 if asked else 1.0
+        if not asked:
+            fired.append(f"{need.id}: drawn without a question")
         if acts:
-            points = 3.5 + (0.5 if confirms else 0.0) - (1.0 if _interrogation(view) else 0.0)
+            points = 3.5 - discount + (0.5 if confirms else 0.0) - (1.0 if _interrogation(view) else 0.0)
             if confirms:
                 fired.append(f"{need.id}: confirmed back")
         else:
-            points = 2.0
+            points = 2.0 - discount / 2
             findings.append(Finding(kind="try", key="not_acted", detail=need.solution))
     elif status is Status.VOLUNTEERED:
         findings.append(Finding(kind="try", key="volunteered", detail=need.solution))
@@ -136,7 +171,11 @@ def _need_points(view: TranscriptView, need: HiddenNeed, ev: list[Evidence], fir
 def _generic(view: TranscriptView, ev: list[Evidence], fired: list[str], findings: list[Finding]) -> float:
     """No scenario: a context question and an offer stand in for drawing out and acting."""
     q = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in CONTEXT), None)
-    o = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in OFFERS), None)
+    o = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in OFFERS and _real_offer(tv, h)), None)
+    if o is None and q is not None:
+        # Confirming the need back and committing to a time after the question is acting on it.
+        o = next(((tv, h) for tv in view.trainee if tv.ordinal >= q[0].ordinal
+                  and "promises_concrete_time" in tv.intents for h in tv.hits if h.intent == "confirms_back"), None)
     for found, key in ((q, "asked"), (o, "acted")):
         if found:
             tv, h = found
@@ -165,8 +204,9 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         points = _generic(view, ev, fired, findings)
     else:
         per_need = []
+        customer_grams = [(tv.index, _grams(tv.text, view.language)) for tv in view.customer]
         for need in view.scenario.hidden_needs:
-            p, status = _need_points(view, need, ev, fired, findings)
+            p, status = _need_points(view, need, customer_grams, ev, fired, findings)
             per_need.append(p)
             statuses.append(status)
         # The best-handled need dominates; missing the others still costs a little.

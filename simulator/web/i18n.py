@@ -38,7 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "send_email": ("メールを送信", "Send e-mail"),
     "hold_seconds": ("保留（秒）", "Hold (seconds)"),
     "hold": ("保留にする", "Put on hold"),
-    "end": ("通話を終了して採点", "End and score"),
+    "end": ("対応を終了して採点", "End and score"),
     "try_again": ("もう一度挑戦", "Try again"),
     "score_card": ("採点結果", "Score card"),
     "chart": ("観点別スコア", "Score per criterion"),

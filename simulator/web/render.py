@@ -66,9 +66,9 @@ def brief_html(scenario: Scenario, lang: str) -> str:
     return "".join(parts)
 
 
-def clock_html(clock: str | None, status: str) -> str:
+def clock_html(clock: str | None, status: str, label: str = "") -> str:
     shown = clock or "--:--:--"
-    return (f"<div class='sim-clock'><span class='sim-clock-time' id='sim-clock-time'>🕒 {safe(shown)}</span>"
+    return (f"<div class='sim-clock'><span class='sim-clock-label'>{safe(label)}</span><span class='sim-clock-time' id='sim-clock-time'>{safe(shown)}</span>"
             f"<span class='sim-clock-status'>{safe(status)}</span></div>")
 
 

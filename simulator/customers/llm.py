@@ -1,0 +1,349 @@
+"""The LLM customer: any OpenAI-compatible model speaks, the scripted engine decides.
+
+THE HYBRID RULE. Each turn runs the scripted engine first (`ScriptedCustomer.step`): it decides
+the new state (revealed needs, mood, clock, ended) and a scripted line. The model only words the
+reply. So reveal behaviour, mood and the clock are identical across engines and testable, and a
+hidden need's description reaches the prompt only once the scripted engine has revealed it.
+
+GUARD THEN STREAM. A streamed reply cannot be taken back once shown, so the model's reply is
+received in full (streamed from the server, with the guard checked as it grows so a leak aborts
+early), checked by the output guard, and only then streamed to the trainee in chunks. Sentence
+buffering was rejected: a later sentence failing the guard, or a stream cut mid-reply, would
+leave half a reply on screen that the scripted fallback then has to contradict. The cost is the
+time to the first character (one short reply, ~1-2 s on a local 7B model).
+
+FAULTS. Endpoint down, 401/403, 429, 5xx, a hung request, a cut stream or an empty reply: the
+turn is taken by the scripted line (Turn.source "scripted-fallback") with a notice in the
+scenario's language; the state is the scripted engine's, so nothing is lost, and the next message
+tries the model again (no circuit breaker: the state carries no fault memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+import httpx2
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, convert_to_openai_messages, trim_messages
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from pydantic import BaseModel
+
+from simulator.customers.base import CustomerReply, ReplyEvent
+from simulator.customers.guard import OutputGuard, fold, guard_for
+from simulator.customers.scripted import ScriptedCustomer, ScriptedStep, split_chunks
+from simulator.llm import LLMConfigError, LLMSettings, make_client
+from simulator.models import CustomerState, LocalText, Rubric, Scenario, Turn
+from simulator.tokens import message_token_counter
+
+PROMPTS = Path(__file__).parent / "prompts"
+
+FaultKind = Literal["unavailable", "auth", "rate_limit", "server_error", "bad_request", "timeout",
+                    "cut", "empty", "guard", "missed_disclosure"]
+
+_TAIL = LocalText(ja="今回は台本の返答を表示しています。次のメッセージで再びAIのお客様を試します。",
+                  en="Showing the scripted reply for this turn; the next message tries the AI customer again.")
+NOTICES: dict[FaultKind, LocalText] = {
+    "unavailable": LocalText(ja="AIのお客様のサーバーに接続できませんでした。",
+                             en="Could not reach the AI customer's server."),
+    "auth": LocalText(ja="AIのお客様のサーバーが認証を拒否しました（SIMULATOR_LLM_API_KEY を確認してください）。",
+                      en="The AI customer's server refused the credentials (check SIMULATOR_LLM_API_KEY)."),
+    "rate_limit": LocalText(ja="AIのお客様のサーバーが混み合っています（429）。",
+                            en="The AI customer's server is rate-limiting requests (429)."),
+    "server_error": LocalText(ja="AIのお客様のサーバーでエラーが起きました。",
+                              en="The AI customer's server had an error."),
+    "bad_request": LocalText(ja="AIのお客様のサーバーが要求を受け付けませんでした（SIMULATOR_LLM_MODEL を確認してください）。",
+                             en="The AI customer's server rejected the request (check SIMULATOR_LLM_MODEL)."),
+    "timeout": LocalText(ja="AIのお客様の応答が時間内に返ってきませんでした。",
+                         en="The AI customer did not answer in time."),
+    "cut": LocalText(ja="AIのお客様の返答が途中で途切れました。",
+                     en="The AI customer's reply was cut off."),
+    "empty": LocalText(ja="AIのお客様の返答が空でした。", en="The AI customer's reply was empty."),
+    "guard": LocalText(ja="AIのお客様の返答に使えない内容が含まれていました。",
+                       en="The AI customer's reply contained text that cannot be shown."),
+}
+# A reply that failed to tell a need the script reveals is replaced silently: nothing went wrong
+# from the trainee's point of view.
+SILENT_FAULTS: frozenset[str] = frozenset({"missed_disclosure"})
+
+
+class Generation(BaseModel):
+    """Outcome of asking the model for one reply: text, or the fault that stopped it."""
+
+    text: str = ""
+    fault: FaultKind | None = None
+    detail: str = ""
+    attempts: int = 0
+
+
+class _Fault(Exception):
+    def __init__(self, kind: FaultKind, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+def notice_for(kind: FaultKind, language: str) -> str:
+    return f"{NOTICES[kind].get(language)} {_TAIL.get(language)}"
+
+
+@functools.cache
+def fragments(language: str) -> dict[str, str]:
+    """`## key` sections of prompts/fragments.<language>.md."""
+    text = (PROMPTS / f"fragments.{language}.md").read_text(encoding="utf-8")
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    out: dict[str, str] = {}
+    for block in re.split(r"^## ", text, flags=re.M)[1:]:
+        key, _, body = block.partition("\n")
+        out[key.strip()] = body.rstrip("\n")
+    return out
+
+
+@functools.cache
+def system_template(language: str) -> ChatPromptTemplate:
+    system = (PROMPTS / f"customer.{language}.md").read_text(encoding="utf-8")
+    return ChatPromptTemplate.from_messages([("system", system), MessagesPlaceholder("history")])
+
+
+def _mood_key(mood: float) -> str:
+    for limit, key in ((-0.5, "very_upset"), (-0.15, "upset"), (0.15, "uneasy"), (0.5, "calmer")):
+        if mood < limit:
+            return "mood_" + key
+    return "mood_warm"
+
+
+def _classify(exc: BaseException) -> _Fault:
+    """Map client exceptions to fault kinds (order matters: timeout is a connection error)."""
+    if isinstance(exc, _Fault):
+        return exc
+    if isinstance(exc, (openai.APITimeoutError, TimeoutError, httpx2.TimeoutException)):
+        return _Fault("timeout", str(exc) or "timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return _Fault("unavailable", str(exc))
+    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        return _Fault("auth", str(exc))
+    if isinstance(exc, openai.RateLimitError):
+        return _Fault("rate_limit", str(exc))
+    if isinstance(exc, openai.APIStatusError):
+        return _Fault("server_error" if exc.status_code >= 500 else "bad_request", str(exc))
+    # A body broken mid-stream surfaces as a bare APIError or an httpx2 transport error.
+    return _Fault("cut", f"{type(exc).__name__}: {exc}")
+
+
+class LLMCustomer:
+    """CustomerBackend "openai": scripted decisions, model wording, guarded output."""
+
+    name = "openai"
+
+    def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI | None = None,
+                 rubrics: Sequence[Rubric] | None = None, scripted: ScriptedCustomer | None = None) -> None:
+        if not settings.model:
+            raise LLMConfigError("the LLM customer needs a model: set SIMULATOR_LLM_MODEL (see docs/llm.md)")
+        self.settings = settings
+        if client is None:
+            make_client(settings)  # fail now, naming the missing variable, not on the first message
+        self._client = client
+        # One client per event loop: httpx2 pools connections per loop, and a caller that runs
+        # each turn under its own asyncio.run() (the terminal `play`) would reuse dead ones.
+        self._loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
+            weakref.WeakKeyDictionary())
+        self.scripted = scripted or ScriptedCustomer()
+        self._rubrics = rubrics  # None: every rubric of the default catalog (loaded on first use)
+
+    async def aclose(self) -> None:
+        """Close the client of the running event loop (call before that loop ends)."""
+        loop = asyncio.get_running_loop()
+        client = self._client or self._loop_clients.pop(loop, None)
+        if client is not None:
+            await client.close()
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is not None:
+            return self._client
+        loop = asyncio.get_running_loop()
+        if loop not in self._loop_clients:
+            self._loop_clients[loop] = make_client(self.settings)
+        return self._loop_clients[loop]
+
+    # -------------------------------------------------------------------- protocol
+
+    def start(self, scenario: Scenario, seed: int = 0) -> CustomerReply:
+        # The opening is the scenario's own line: instant, and the model has nothing to react to yet.
+        reply = self.scripted.start(scenario, seed)
+        assert reply.turn is not None
+        return reply.model_copy(update={"state": reply.state.model_copy(update={"history": [reply.turn]})})
+
+    async def stream(self, scenario: Scenario, message: str, state: CustomerState,
+                     hold_seconds: int = 0) -> AsyncIterator[ReplyEvent]:
+        step = self.scripted.step(scenario, message, state, hold_seconds)
+        history = list(state.history)
+        text = message.strip()
+        if text:
+            said = step.reply.turn.at if step.reply.turn is not None else step.reply.state.clock
+            history.append(Turn(role="trainee", text=text, at=said, source="trainee"))
+        scripted_turn = step.reply.turn
+        if scripted_turn is None:  # the trainee ended the contact, or silence on a short hold
+            yield ReplyEvent(done=step.reply.model_copy(
+                update={"state": step.reply.state.model_copy(update={"history": history})}))
+            return
+
+        gen = await self.generate(scenario, step, state, history, hold_seconds)
+        if gen.fault is None:
+            turn = scripted_turn.model_copy(update={"text": gen.text, "source": "llm"})
+            notice = None
+        else:
+            turn = scripted_turn.model_copy(update={"source": "scripted-fallback"})
+            notice = None if gen.fault in SILENT_FAULTS else notice_for(gen.fault, scenario.language)
+        new_state = step.reply.state.model_copy(update={"last_reply": turn.text, "history": [*history, turn]})
+        for chunk in split_chunks(turn.text):
+            yield ReplyEvent(delta=chunk)
+        yield ReplyEvent(done=CustomerReply(turn=turn, state=new_state, notice=notice))
+
+    # ------------------------------------------------------------------ generation
+
+    def guard(self, scenario: Scenario) -> OutputGuard:
+        return guard_for(scenario, self._rubrics)
+
+    async def generate(self, scenario: Scenario, step: ScriptedStep, before: CustomerState,
+                       history: list[Turn], hold_seconds: int) -> Generation:
+        """Ask the model (a second time if the guard rejects the first reply)."""
+        guard = self.guard(scenario)
+        revealed = step.reply.state.revealed_needs
+        messages = self.build_messages(scenario, step, history, hold_seconds, guard)
+        last = Generation()
+        for attempt in (1, 2):
+            try:
+                text = await self._complete(messages, guard, revealed)
+            except Exception as exc:  # noqa: BLE001 - every failure of the model becomes a typed fault
+                fault = _classify(exc)
+                if fault.kind != "guard":
+                    return Generation(fault=fault.kind, detail=fault.detail, attempts=attempt)
+                last = Generation(fault="guard", detail=fault.detail, attempts=attempt)
+            else:
+                if self._discloses(guard, step, before, text):
+                    return Generation(text=text, attempts=attempt)
+                last = Generation(fault="missed_disclosure", detail="reply does not tell the need", attempts=attempt)
+            # The reminder joins the first system message: some chat templates reject a system
+            # message anywhere but first.
+            retry = fragments(scenario.language)["retry"]
+            messages = [{**messages[0], "content": f"{messages[0]['content']}\n\n{retry}"}, *messages[1:]]
+        return last
+
+    @staticmethod
+    def _discloses(guard: OutputGuard, step: ScriptedStep, before: CustomerState, text: str) -> bool:
+        """On a turn the scripted engine reveals a need, the reply must actually tell it: it must
+        share a distinctive word with the scripted disclosure line the model was asked to convey
+        (when that line has one); otherwise state and transcript would disagree."""
+        if not step.newly_revealed or step.reply.turn is None:
+            return True
+        terms = guard.secret_terms(before.revealed_needs)
+        line, folded = fold(step.reply.turn.text), fold(text)
+        for need in step.newly_revealed:
+            own = [t for t, n in terms.items() if n == need and t in line]
+            if own and not any(t in folded for t in own):
+                return False
+        return True
+
+    async def _complete(self, messages: list[dict], guard: OutputGuard, revealed: list[str]) -> str:
+        s = self.settings
+        # Per-read timeouts do not bound a slow trickle; this bounds the whole turn.
+        budget = s.timeout * (s.max_retries + 1) + 1.0
+        async with asyncio.timeout(budget):
+            stream = await self.client.chat.completions.create(
+                model=s.model, messages=messages, stream=True,  # type: ignore[arg-type]
+                temperature=s.temperature, max_tokens=s.max_tokens)
+            parts: list[str] = []
+            finished = False
+            try:
+                async for chunk in stream:
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    parts.append(choice.delta.content or "")
+                    finished = finished or choice.finish_reason is not None
+                    so_far = "".join(parts)
+                    if parts[-1] and so_far.strip():  # checked as it grows: a leak aborts at once
+                        verdict = guard.check(so_far, revealed)
+                        if not verdict.ok:
+                            raise _Fault("guard", "; ".join(verdict.reasons))
+            except (_Fault, TimeoutError, openai.APITimeoutError, httpx2.TimeoutException):
+                raise
+            except Exception as exc:  # noqa: BLE001 - the response had begun: the body broke off
+                raise _Fault("cut", f"{type(exc).__name__} after {len(''.join(parts))} characters: {exc}") from exc
+            finally:
+                await stream.close()
+        text = "".join(parts).strip()
+        if not finished:
+            raise _Fault("cut", f"stream ended without a finish reason after {len(text)} characters")
+        if not text:
+            raise _Fault("empty", "the model returned an empty reply")
+        return text
+
+    # ---------------------------------------------------------------------- prompt
+
+    def build_messages(self, scenario: Scenario, step: ScriptedStep, history: list[Turn],
+                       hold_seconds: int, guard: OutputGuard) -> list[dict]:
+        """System prompt (persona, facts, situation, mood, clock, revealed needs, rules) + trimmed history."""
+        lang = scenario.language
+        frag = fragments(lang)
+        state = step.reply.state
+        revealed = state.revealed_needs
+        p = scenario.persona
+        channel = frag[f"channel_{scenario.channel}"]
+        needs = {n.id: n for n in scenario.hidden_needs}
+        line = step.reply.turn.text if step.reply.turn is not None else ""
+
+        revealed_lines = [frag["revealed_item"].format(description=needs[i].description,
+                                                       example=needs[i].disclosure[0])
+                          for i in revealed if i in needs and i not in step.newly_revealed]
+        this_turn = [frag["ready_to_tell"].format(description=needs[i].description, example=line)
+                     for i in step.newly_revealed if i in needs]
+        if not this_turn:
+            this_turn.append(frag["react_like"].format(line=line))
+        if state.ended:
+            this_turn.append(frag["ending"].format(channel=channel))
+        events = [e.description for e in scenario.clock.events if e.id in state.passed_events]
+        situation = [guard.redact(scenario.brief.summary, revealed), guard.redact(scenario.brief.context, revealed)]
+        if events:
+            situation.append(frag["events"].format(events=guard.redact(" ".join(events), revealed)))
+        length_key = "length_rule_email" if scenario.channel == "email" else "length_rule_spoken"
+
+        values = {
+            "name": p.name, "age": p.age if p.age is not None else "-",
+            "background": guard.redact(p.background, revealed) or "-",
+            "speaking_style": guard.redact(p.speaking_style, revealed) or "-",
+            "temperament": p.temperament, "traits": ", ".join(p.traits) or "-",
+            "channel": channel,
+            "facts": "\n".join(f"- {guard.redact(f.text, revealed) or '-'}" for f in scenario.facts) or "-",
+            "situation": "\n".join(s for s in situation if s) or "-",
+            "mood": frag[_mood_key(state.mood)], "clock": state.clock,
+            "hold": frag["hold"].format(seconds=hold_seconds) if hold_seconds else "",
+            "revealed": "\n".join(revealed_lines) or frag["none_revealed"],
+            "this_turn": "\n".join(this_turn),
+            "length_rule": frag[length_key].format(name=p.name),
+        }
+        chat: list[BaseMessage] = []
+        for t in history:
+            if t.role == "customer":
+                chat.append(AIMessage(t.text))
+            else:
+                chat.append(HumanMessage(t.text))
+        if chat and isinstance(chat[0], AIMessage):
+            # Many chat templates require a user turn first; the customer spoke first on the line.
+            chat.insert(0, HumanMessage(frag["connected"].format(channel=channel)))
+        if not chat or isinstance(chat[-1], AIMessage):  # a silent hold: the model reacts to the wait
+            chat.append(HumanMessage(frag["hold_message"].format(seconds=hold_seconds)))
+        system = system_template(lang).format_messages(history=[], **values)
+        # The system prompt is never cut; the history gets what is left of the budget, and the
+        # trainee's latest message is kept even when nothing else fits.
+        room = self.settings.context_tokens - message_token_counter(system)
+        kept = trim_messages(chat, max_tokens=max(room, 0), token_counter=message_token_counter,
+                             strategy="last", start_on="human") or chat[-1:]
+        return convert_to_openai_messages([*system, *kept])  # type: ignore[return-value]
+

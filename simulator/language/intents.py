@@ -1,0 +1,265 @@
+"""Intent detection: which moves a message makes (names the feeling, offers same-day shipping,
+promises a concrete time...). Regex patterns per language, compiled once, extendable by a
+scenario's `patterns:`. Hits carry spans into the ORIGINAL text so quotes are exact.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+from simulator.language import patterns_en, patterns_ja
+from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
+from simulator.language.timeexpr import TimeExpression, expressions_in
+from simulator.language.vocabulary import BUILTIN_INTENTS
+from simulator.models import Signals
+
+if TYPE_CHECKING:
+    from simulator.models import Scenario
+
+KEYWORD = "keyword"
+# Intents derived from time expressions rather than from patterns.
+TIME_INTENTS = ("promises_concrete_time", "vague_wait", "interim_update")
+# A generic "I understand how you feel" is only rote when nothing specific is reflected.
+_SPECIFIC_EMPATHY = {"acknowledges_feeling", "restates_situation"}
+_PATTERN_DATA = {"ja": patterns_ja, "en": patterns_en}
+
+
+class IntentHit(BaseModel):
+    # Frozen: detection results are cached and shared between callers.
+    model_config = ConfigDict(frozen=True)
+
+    intent: str
+    start: int  # into the ORIGINAL text: text == original[start:end]
+    end: int
+    text: str
+
+
+class Analysis(BaseModel):
+    """One pass over a message: its intent hits and time expressions (both on the original text)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hits: list[IntentHit]
+    times: list[TimeExpression]
+
+    @property
+    def intents(self) -> set[str]:
+        return {h.intent for h in self.hits}
+
+
+class _Rules:
+    """Compiled patterns and negation checks of one language (shared by all detectors)."""
+
+    def __init__(self, language: str) -> None:
+        data = _PATTERN_DATA[language]
+        self.patterns: dict[str, list[re.Pattern[str]]] = {
+            intent: [re.compile(p) for p in pats] for intent, pats in data.PATTERNS.items()}
+        self.negatable: set[str] = set(data.NEGATABLE)
+        self.past_sensitive: set[str] = set(data.PAST_SENSITIVE)
+        self.neg_after = re.compile(data.NEGATION_AFTER)
+        before = getattr(data, "NEGATION_BEFORE", None)
+        self.neg_before = re.compile(before) if before else None
+        not_promise = getattr(data, "NOT_PROMISE_AFTER", None)
+        self.not_promise_after = re.compile(not_promise) if not_promise else None
+        not_promise_before = getattr(data, "NOT_PROMISE_BEFORE", None)
+        self.not_promise_before = re.compile(not_promise_before) if not_promise_before else None
+        past_after = getattr(data, "PAST_AFTER", None)
+        past_before = getattr(data, "PAST_BEFORE", None)
+        self.past_after = re.compile(past_after) if past_after else None
+        self.past_before = re.compile(past_before) if past_before else None
+
+    def negated(self, text: str, start: int, end: int) -> bool:
+        if self.neg_after.search(text[end:end + 24]):
+            return True
+        return bool(self.neg_before and self.neg_before.search(text[max(0, start - 40):start]))
+
+    def not_promise(self, text: str, start: int, end: int) -> bool:
+        """A time that is no promise: past plan, order date, time already spent."""
+        if self.not_promise_after and self.not_promise_after.search(text[end:end + 24]):
+            return True
+        if self.not_promise_before and self.not_promise_before.search(text[max(0, start - 40):start]):
+            return True
+        return self.past(text, start, end)
+
+    def past(self, text: str, start: int, end: int) -> bool:
+        if self.past_after and self.past_after.search(text[end:end + 24]):
+            return True
+        return bool(self.past_before and self.past_before.search(text[max(0, start - 60):start]))
+
+
+@lru_cache(maxsize=None)
+def _rules(language: str) -> _Rules:
+    return _Rules(language)
+
+
+def check_pattern(intent: str, pattern: object) -> str | None:
+    """Why a scenario pattern is unusable (None when it is fine); the loader reports it."""
+    if not isinstance(pattern, str):
+        return f"pattern for intent '{intent}' must be a string, got {type(pattern).__name__}"
+    if not pattern.strip():
+        return f"pattern for intent '{intent}' is empty (it would match every message)"
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error as e:
+        return f"pattern {pattern!r} for intent '{intent}' is not a valid regular expression: {e}"
+    if rx.search(""):
+        return f"pattern {pattern!r} for intent '{intent}' matches the empty string (it would match every message)"
+    return None
+
+
+class IntentDetector:
+    """Detects built-in intents (vocabulary.py) plus any ids added by `extra_patterns`.
+
+    Extra patterns are regular expressions matched case-insensitively against NORMALISED
+    text: half-width digits, Arabic numerals for kanji numerals before a counter (write 30分,
+    not 三十分), "~" for wave dashes.
+    """
+
+    def __init__(self, language: str, extra_patterns: dict[str, list[str]] | None = None) -> None:
+        self.language = check_language(language)
+        self._rules = _rules(language)
+        extra: dict[str, list[re.Pattern[str]]] = {}
+        for intent, pats in (extra_patterns or {}).items():
+            if not isinstance(intent, str) or not intent:
+                raise ValueError(f"extra pattern intent id must be a non-empty string, got {intent!r}")
+            if isinstance(pats, str) or not isinstance(pats, (list, tuple)):
+                raise ValueError(f"patterns for intent '{intent}' must be a list of regular expressions")
+            for p in pats:
+                problem = check_pattern(intent, p)
+                if problem:
+                    raise ValueError(problem)
+            extra[intent] = [re.compile(p, re.IGNORECASE) for p in pats]
+        self._extra = MappingProxyType(extra)
+        self.known_intents: frozenset[str] = frozenset(BUILTIN_INTENTS) | frozenset(extra)
+        # Engines and scorers ask about the same turn several times (detect, then match_signals
+        # per rubric rule); results are immutable, so remember recent messages.
+        self._cached = lru_cache(maxsize=4096)(self._analyse_uncached)
+
+    # ------------------------------------------------------------------------- detection
+
+    def _pattern_hits(self, norm: NormalizedText) -> list[tuple[str, int, int]]:
+        text = norm.text
+        found: list[tuple[str, int, int]] = []
+        for source in (self._rules.patterns, self._extra):
+            for intent, regexes in source.items():
+                for rx in regexes:
+                    for m in rx.finditer(text):
+                        if m.end() == m.start():
+                            continue
+                        if intent in self._rules.negatable and self._rules.negated(text, m.start(), m.end()):
+                            continue
+                        if intent in self._rules.past_sensitive and self._rules.past(text, m.start(), m.end()):
+                            continue
+                        found.append((intent, m.start(), m.end()))
+        return found
+
+    def _time_hits(self, norm: NormalizedText, times: list[TimeExpression]) -> list[tuple[str, int, int]]:
+        """promises_concrete_time / vague_wait / interim_update from time expressions, in
+        normalised coordinates so they merge with pattern hits."""
+        found: list[tuple[str, int, int]] = []
+        starts = norm.starts
+        for t in times:
+            # back to normalised coordinates: first char that starts at/after t.start
+            ns = next(k for k, s in enumerate(starts) if s >= t.start)
+            ne = max(k for k, s in enumerate(starts) if s < t.end) + 1
+            if t.kind == "vague":
+                found.append(("vague_wait", ns, ne))
+                continue
+            if self._rules.not_promise(norm.text, ns, ne) or self._rules.negated(norm.text, ns, ne):
+                continue  # "was due by noon" / "can't ship today": not a promise
+            if t.kind == "rhythm":
+                found.append(("interim_update", ns, ne))
+            found.append(("promises_concrete_time", ns, ne))
+        return found
+
+    def analyse(self, text: str, now: str | None = None) -> Analysis:
+        """Intents and time expressions in one pass (`now`, HH:MM[:SS], gives durations a due time)."""
+        hits, times = self._analyse(text, now)
+        return Analysis(hits=hits, times=times)
+
+    def _analyse(self, text: str, now: str | None = None) -> tuple[list[IntentHit], list[TimeExpression]]:
+        if not isinstance(text, str):
+            raise TypeError(f"message text must be a string, got {type(text).__name__}")
+        hits, times = self._cached(text, now)
+        return list(hits), list(times)
+
+    def _analyse_uncached(self, text: str, now: str | None
+                          ) -> tuple[tuple[IntentHit, ...], tuple[TimeExpression, ...]]:
+        norm = normalize_mapped(text, self.language)
+        times = expressions_in(norm, self.language, now)
+        raw = self._pattern_hits(norm) + self._time_hits(norm, times)
+        intents_found = {i for i, _, _ in raw}
+        if intents_found & _SPECIFIC_EMPATHY:
+            raw = [h for h in raw if h[0] != "rote_empathy"]
+        # One hit per overlapping stretch of the same intent: merge into their union
+        # ("I'll call you" + "call you back" -> "I'll call you back").
+        raw.sort(key=lambda h: (h[1], -(h[2] - h[1]), h[0]))
+        kept: list[tuple[str, int, int]] = []
+        open_at: dict[str, int] = {}  # intent -> index in kept of its last hit
+        for intent, s, e in raw:
+            k = open_at.get(intent)
+            if k is not None and s < kept[k][2]:
+                kept[k] = (intent, kept[k][1], max(e, kept[k][2]))
+                continue
+            open_at[intent] = len(kept)
+            kept.append((intent, s, e))
+        hits = []
+        for intent, s, e in kept:
+            span = norm.span(s, e)
+            hits.append(IntentHit(intent=intent, start=span.start, end=span.end, text=text[span.start:span.end]))
+        return tuple(hits), tuple(times)
+
+    def detect(self, text: str) -> list[IntentHit]:
+        """Every intent hit in `text`, ordered by position."""
+        return self._analyse(text)[0]
+
+    def intents(self, text: str) -> set[str]:
+        return {h.intent for h in self.detect(text)}
+
+    def match_signals(self, signals: Signals, text: str) -> list[IntentHit]:
+        """Hits of the signals' intents, plus keyword hits (intent id "keyword").
+
+        An intent id this detector does not know yields no hits: rubrics are shared across
+        scenarios and may name an id that only some scenarios define under `patterns:`."""
+        wanted = set(signals.intent)
+        hits = [h for h in self.detect(text) if h.intent in wanted] if wanted else []
+        if signals.keywords:
+            norm = normalize_mapped(text, self.language)
+            for kw in signals.keywords:
+                hits.extend(self._keyword_hits(norm, kw))
+        hits.sort(key=lambda h: (h.start, h.end))
+        return hits
+
+    def _keyword_hits(self, norm: NormalizedText, keyword: str) -> list[IntentHit]:
+        needle = normalize_mapped(keyword, self.language).text
+        if not needle:
+            raise ValueError(f"keyword {keyword!r} is empty after normalisation")
+        body = re.escape(needle)
+        # English keywords are whole words ("rule" must not fire inside "overrule").
+        if self.language == "en":
+            body = (r"\b" if needle[0].isalnum() else "") + body + (r"\b" if needle[-1].isalnum() else "")
+        out = []
+        for m in re.finditer(body, norm.text):
+            span = norm.span(m.start(), m.end())
+            out.append(IntentHit(intent=KEYWORD, start=span.start, end=span.end,
+                                 text=norm.original[span.start:span.end]))
+        return out
+
+
+@lru_cache(maxsize=256)
+def _cached_detector(language: str, patterns: tuple[tuple[str, tuple[str, ...]], ...]) -> IntentDetector:
+    return IntentDetector(language, {k: list(v) for k, v in patterns})
+
+
+def detector_for(scenario: "Scenario") -> IntentDetector:
+    """The detector for a scenario's language and extra patterns (cached)."""
+    key = tuple(sorted((k, tuple(v)) for k, v in scenario.patterns.items()))
+    try:
+        return _cached_detector(scenario.language, key)
+    except ValueError as e:
+        raise ValueError(f"scenario '{scenario.id}': {e}") from None

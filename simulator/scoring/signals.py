@@ -1,0 +1,39 @@
+"""The generic analyzer: a supervisor's criterion scored from its rubric rules, no code needed.
+
+Each rule adds its points once per trainee turn whose text matches its signals (intents or
+keywords); the level is the number of thresholds the total reaches.
+"""
+
+from __future__ import annotations
+
+from simulator.models import Criterion, Evidence
+from simulator.scoring.card import Analysis, Finding
+from simulator.scoring.view import TranscriptView, add_evidence, quote
+
+
+def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
+    ev: list[Evidence] = []
+    fired: list[str] = []
+    findings: list[Finding] = []
+    points = 0.0
+    for n, rule in enumerate(criterion.heuristic.rules):
+        names = ", ".join(rule.signals.intent + [f"'{k}'" for k in rule.signals.keywords])
+        turns = 0
+        for tv in view.trainee:
+            hits = view.match(rule.signals, tv)
+            if not hits:
+                continue
+            turns += 1
+            points += rule.points
+            q = quote(tv, hits[0].start, hits[0].end)
+            add_evidence(ev, q)
+            if turns == 1:
+                findings.append(Finding(kind="good" if rule.points > 0 else "try",
+                                        key="signal_plus" if rule.points > 0 else "signal_minus",
+                                        turn=tv.index, quote=q.quote, detail=names))
+        if turns:
+            fired.append(f"{names} x{turns} ({rule.points:+g} each)")
+        elif rule.points > 0:
+            findings.append(Finding(kind="try", key="signal_missing", detail=names))
+    level = sum(1 for t in criterion.heuristic.thresholds if points >= t)
+    return Analysis(points=points, level=level, evidence=ev, fired=fired, findings=findings)

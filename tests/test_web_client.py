@@ -1,0 +1,233 @@
+"""The web app through its API (gradio_client) against a real server on loopback: scripted
+engine, heuristic scorer, SQLite store in a temp dir. No browser, no internet."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from simulator.loading import load_scenario
+from tests.web_server import SUPERVISOR, RunningApp, start_app
+
+# /start, /send, /hold, /end, /try_again return these outputs, in this order.
+BRIEF, CLOCK, NOTICE, CHAT, MSG, EMAIL, CARD, CHART, TRANSCRIPT, HISTORY, TREND = range(11)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> RunningApp:
+    running = start_app(tmp_path_factory.mktemp("web"))
+    yield running
+    running.close()
+
+
+def client(app: RunningApp) -> Client:
+    return Client(app.url, verbose=False, download_files=False)
+
+
+def texts(chat: list[dict]) -> list[str]:
+    out = []
+    for m in chat:
+        content = m["content"]
+        if isinstance(content, list):
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        out.append(content)
+    return out
+
+
+def clock_of(html: str) -> str:
+    m = re.search(r"id='sim-clock-time'>([0-9:]+)<", html)
+    assert m, html
+    return m.group(1)
+
+
+def test_trainee_plays_scores_and_sees_own_history(app: RunningApp) -> None:
+    c = client(app)
+    out = c.predict("佐藤 花子", "catalog-bride-ja", "ja", api_name="/start")
+    scenario = app.services.catalog.scenario("catalog-bride-ja")
+    assert scenario.title in out[BRIEF]
+    for need in scenario.hidden_needs:  # the brief never gives away the hidden needs
+        assert need.description not in out[BRIEF]
+        assert all(d not in out[BRIEF] for d in need.disclosure)
+    assert clock_of(out[CLOCK]) == "15:52:00"
+    assert len(out[CHAT]) == 1 and texts(out[CHAT])[0].endswith(scenario.opening[0][:5]) or len(out[CHAT]) == 1
+
+    out = c.predict("二度もお電話をいただき、ご心配をおかけしました。私が確認いたします。", "ja", api_name="/send")
+    assert len(out[CHAT]) == 3 and out[NOTICE] == ""
+    after_first = clock_of(out[CLOCK])
+    assert after_first > "15:52:00"
+
+    out = c.predict(65, "ja", api_name="/hold")  # past a minute the customer asks
+    chat = texts(out[CHAT])
+    assert any(line in chat[-1] for line in scenario.replies.hold_long), chat[-1]
+    assert clock_of(out[CLOCK]) >= "15:53:"
+
+    out = c.predict("本日16時までに宅配便で発送いたします。大切なご予定にお使いですか？", "ja", api_name="/send")
+    out = c.predict("ja", api_name="/end")
+    assert "id='sim-total'" in out[CARD]
+    total = float(re.search(r"id='sim-total'>([0-9.]+)<", out[CARD]).group(1))
+    assert 0 <= total <= 100
+    assert "sim-transcript" in out[TRANSCRIPT]
+    assert out[HISTORY]["data"] and out[HISTORY]["data"][0][1] == "catalog-bride-ja"
+
+    sessions = app.services.store.list_sessions(trainee="佐藤 花子")
+    assert len(sessions) == 1 and sessions[0].total == pytest.approx(total, abs=0.05)
+    stored = app.services.store.get_session(sessions[0].id)
+    assert [t.role for t in stored.turns][:3] == ["customer", "trainee", "customer"]
+    assert stored.ended_at is not None and stored.card is not None
+
+    # ended: further messages get a clear message, not a crash
+    out = c.predict("もしもし", "ja", api_name="/send")
+    assert "終了" in out[NOTICE]
+
+
+def test_bad_input_gets_clear_messages(app: RunningApp) -> None:
+    c = client(app)
+    out = c.predict("こんにちは", "ja", api_name="/send")
+    assert "先にシナリオを開始" in out[NOTICE]
+    out = c.predict("", "catalog-bride-en", "en", api_name="/start")
+    assert "Please enter your name" in out[NOTICE]
+    out = c.predict("Alex", "no-such-scenario", "en", api_name="/start")
+    assert "no-such-scenario" in out[NOTICE] and "not found" in out[NOTICE]
+    out = c.predict("Alex", "catalog-bride-en", "en", api_name="/start")
+    out = c.predict("x" * 2001, "en", api_name="/send")
+    assert "2001" in out[NOTICE] and "2000" in out[NOTICE]
+    assert len(out[CHAT]) == 1  # nothing was sent
+    out = c.predict(0, "en", api_name="/hold")
+    assert "between 1 and 600" in out[NOTICE]
+
+
+def test_chat_is_escaped(app: RunningApp) -> None:
+    c = client(app)
+    c.predict("Mallory", "morning-delivery-en", "en", api_name="/start")
+    evil = '<script>alert(1)</script><img src="http://example.invalid/x.png"> ![x](http://example.invalid/y.png)'
+    out = c.predict(evil, "en", api_name="/send")
+    mine = texts(out[CHAT])[1]
+    assert "<script" not in mine and "<img" not in mine
+    assert "&lt;script&gt;" in mine and "&lt;img" in mine
+    out = c.predict("en", api_name="/end")
+    assert "<script" not in out[TRANSCRIPT] and "<img" not in out[TRANSCRIPT]
+
+
+def test_email_scenario_uses_composer_and_has_no_hold(app: RunningApp) -> None:
+    c = client(app)
+    c.predict("Kim", "apple-email-en", "en", api_name="/start")
+    out = c.predict(45, "en", api_name="/hold")
+    assert "only available on phone" in out[NOTICE]
+    body = ("Thank you for your message.\nCould you tell me how many apples and which variety?\n"
+            "I will confirm your order by 17:00 today.")
+    out = c.predict(body, "en", api_name="/send_email")
+    assert texts(out[CHAT])[1].endswith("by 17:00 today.")
+
+
+def test_sessions_are_isolated(app: RunningApp) -> None:
+    a, b = client(app), client(app)
+    a.predict("Aiko", "sim-activation-ja", "ja", api_name="/start")
+    out_b = b.predict("もしもし", "ja", api_name="/send")
+    assert "先にシナリオを開始" in out_b[NOTICE]
+    out_a = a.predict("お申し込みはきちんと届いておりました。ご安心ください。", "ja", api_name="/send")
+    assert len(out_a[CHAT]) == 3
+
+
+def test_supervisor_endpoints_need_login(app: RunningApp) -> None:
+    c = client(app)
+    for api, args in [("/validate_scenario", ("id: x\n", "x.yaml", "ja")), ("/dashboard", ("", "", "", "", "ja")),
+                      ("/editor_save_new", ("id: x\n", "x.yaml", "ja")), ("/open_session", ("x", "ja")),
+                      ("/export", ("csv", "", "", "", "", "ja"))]:
+        with pytest.raises(AppError, match="ログインが必要"):
+            c.predict(*args, api_name=api)
+    c.predict(SUPERVISOR[0], "wrong", "ja", api_name="/supervisor_login")
+    with pytest.raises(AppError, match="ログインが必要"):
+        c.predict("id: x\n", "x.yaml", "ja", api_name="/validate_scenario")
+
+
+def login(app: RunningApp) -> Client:
+    c = client(app)
+    c.predict(SUPERVISOR[0], SUPERVISOR[1], "en", api_name="/supervisor_login")
+    return c
+
+
+def test_supervisor_validation_gives_line_numbers(app: RunningApp) -> None:
+    c = login(app)
+    good = (app.root / "scenarios" / "catalog-bride-en.yaml").read_text(encoding="utf-8")
+    assert "Valid: catalog-bride-en" in c.predict(good, "catalog-bride-en.yaml", "en", api_name="/validate_scenario")
+    broken = good.replace("channel: phone", "channel: fax", 1)
+    line = next(i for i, ln in enumerate(broken.splitlines(), 1) if ln.startswith("channel:"))
+    html = c.predict(broken, "catalog-bride-en.yaml", "en", api_name="/validate_scenario")
+    assert re.search(rf"catalog-bride-en\.yaml:{line}:\d+: ", html), html
+    html = c.predict("id: [unclosed\n", "draft.yaml", "en", api_name="/validate_scenario")
+    assert re.search(r"draft\.yaml:\d+:\d+: ", html), html
+
+
+def test_supervisor_save_never_overwrites_someone_elses_edit(app: RunningApp) -> None:
+    a, b = login(app), login(app)
+    name = "order-inquiry-en.yaml"
+    text_a = a.predict(name, "en", api_name="/editor_load")[0]
+    text_b = b.predict(name, "en", api_name="/editor_load")[0]
+    assert text_a == text_b
+    edited_a = text_a.replace("difficulty: ", "difficulty: hard\n#", 1) if "difficulty: hard" not in text_a else \
+        text_a + "\n# edited by A\n"
+    msg = a.predict(edited_a, name, "en", api_name="/editor_save")[0]
+    assert "Saved to" in msg, msg
+    msg = b.predict(text_b + "\n# edited by B\n", name, "en", api_name="/editor_save")[0]
+    assert "changed by someone else" in msg
+    assert (app.root / "scenarios" / name).read_text(encoding="utf-8") == edited_a
+    # save as new: refuses an existing file name, accepts a new file with a new id
+    msg = b.predict(text_b, name, "en", api_name="/editor_save_new")[0]
+    assert "already" in msg
+    new_text = text_b.replace("id: order-inquiry-en", "id: order-inquiry-en-v2", 1)
+    msg = b.predict(new_text, "order-inquiry-en-v2.yaml", "en", api_name="/editor_save_new")[0]
+    assert "Saved to" in msg, msg
+    assert load_scenario(app.root / "scenarios" / "order-inquiry-en-v2.yaml").id == "order-inquiry-en-v2"
+    assert "order-inquiry-en-v2" in app.services.catalog.scenarios
+    msg = b.predict(new_text, "../evil.yaml", "en", api_name="/editor_save_new")[0]
+    assert "File names may use" in msg
+
+
+def test_supervisor_dashboard_override_and_export(app: RunningApp) -> None:
+    t = client(app)
+    t.predict("Dana", "morning-delivery-en", "en", api_name="/start")
+    t.predict("I'm so sorry, you must be worried. I will call the carrier now and update you by 12:30.", "en",
+              api_name="/send")
+    t.predict("en", api_name="/end")
+    s = login(app)
+    table, avg, trend = s.predict("Dana", "", "", "", "en", api_name="/dashboard")[:3]
+    assert table["data"] and table["data"][0][1] == "Dana"
+    sid = table["data"][0][-1]
+    card, transcript = s.predict(sid, "en", api_name="/open_session")[:2]
+    assert "sim-total" in card and "call the carrier" in transcript
+    msg = s.predict(sid, "empathy", 4, "", "en", api_name="/override_score")[0]
+    assert "comment" in msg
+    msg = s.predict(sid, "empathy", 4, "Named the worry first; full marks.", "en", api_name="/override_score")[0]
+    assert "Overrode empathy" in msg
+    assert app.services.store.get_session(sid).latest_overrides()["empathy"].supervisor == SUPERVISOR[0]
+    file = s.predict("csv", "Dana", "", "", "", "en", api_name="/export")[0]
+    with urllib.request.urlopen(file["url"], timeout=10) as r:  # downloaded like a browser would
+        data = r.read().decode("utf-8-sig")
+    assert sid in data and "Dana" in data
+    with pytest.raises(AppError, match="YYYY-MM-DD"):
+        s.predict("Dana", "", "yesterday", "", "en", api_name="/dashboard")
+
+
+def test_files_outside_the_app_are_not_served(app: RunningApp) -> None:
+    for target in [app.root / "sim.db", Path(__file__).resolve().parent.parent / "pyproject.toml"]:
+        url = f"{app.url.rstrip('/')}/gradio_api/file={target}"
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url, timeout=10)
+        assert e.value.code in (403, 404)
+
+
+def test_supervisor_page_disabled_without_credentials(tmp_path: Path) -> None:
+    running = start_app(tmp_path, supervisor=None)
+    try:
+        c = client(running)
+        c.predict("anyone", "anything", "ja", api_name="/supervisor_login")
+        with pytest.raises(AppError, match="ログインが必要"):
+            c.predict("id: x\n", "x.yaml", "ja", api_name="/validate_scenario")
+    finally:
+        running.close()

@@ -1,0 +1,142 @@
+"""Test helper: the real web app (shipped scenarios, scripted engine, heuristic scorer, SQLite
+store) on a free loopback port, with its own temp database and a temp copy of the scenarios
+so supervisor saves never touch the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from simulator.customers import ScriptedCustomer  # noqa: E402
+from simulator.loading import Catalog  # noqa: E402
+from simulator.scoring import make_scorer  # noqa: E402
+from simulator.store import Store  # noqa: E402
+from simulator.web.app import build_app, launch  # noqa: E402
+from simulator.web.auth import SupervisorAuth, SupervisorCredentials  # noqa: E402
+from simulator.web.services import Services  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SUPERVISOR = ("coach", "s3cret-pass")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    services: Services
+    demo: gr.Blocks
+    root: Path
+
+    def close(self) -> None:
+        self.demo.close()
+        self.services.store.close()
+
+
+def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR) -> RunningApp:
+    scen = root / "scenarios"
+    scen.mkdir(parents=True, exist_ok=True)
+    for f in (REPO / "scenarios").glob("*.yaml"):
+        shutil.copy(f, scen)
+    catalog = Catalog.load([scen, REPO / "rubrics"])
+    assert not catalog.problems, catalog.problems
+    creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
+    services = Services(catalog=catalog, store=Store(f"sqlite:///{root / 'sim.db'}"), backend=ScriptedCustomer(),
+                        scorer_for=lambda rubric: make_scorer("heuristic", rubric),
+                        auth=SupervisorAuth(creds), scenario_dir=scen, draft_backend=ScriptedCustomer())
+    demo = build_app(services)
+    url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True)
+    return RunningApp(url=url, services=services, demo=demo, root=root)
+
+
+# ----------------------------------------------------------------- browser flows (Playwright)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url: str):  # type: ignore[no-untyped-def]
+    """Gradio pages never reach "networkidle": wait for load, then for a real element."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page.goto(url, wait_until="load")
+    page.locator("#sim-start").wait_for(timeout=30_000)
+    return page
+
+
+def pick(page, elem_id: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose `option` (a substring of its label) in the Gradio dropdown `elem_id`."""
+    box = page.locator(f"#{elem_id} input").first
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=False).first.click()
+
+
+def chat_count(page) -> int:  # type: ignore[no-untyped-def]
+    return page.locator("#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']").count()
+
+
+def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Send a chat line and wait until the customer's reply has arrived and been stored."""
+    before = chat_count(page)
+    page.locator("#sim-msg textarea").fill(text)
+    page.locator("#sim-send").click()
+    page.wait_for_function(
+        f"document.querySelectorAll(\"#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']\").length"
+        f" >= {before + 2}", timeout=15_000)
+    page.locator("#sim-msg textarea").and_(page.locator(":enabled")).wait_for(timeout=15_000)
+    page.wait_for_timeout(300)  # let the final (non-streaming) update land
+
+
+TRAINEE_LINES_JA = [
+    "高野様、二度もお電話をいただきありがとうございます。カタログが届かず、ご心配だったことと思います。"
+    "宅配便でお送りするとお約束しながら、私どもの手配漏れでした。本当に申し訳ございません。",
+    "もしかして、お急ぎでいらっしゃいますか？差し支えなければ、何か大切なご予定にお使いでしょうか。",
+    "今なら16時の締め切りに間に合います。本日、宅配便で発送いたしますので、明日の午後2時までにお届けします。",
+]
+
+
+def play_trainee(page, name: str = "山田 花子", scenario: str = "catalog-bride-ja") -> None:  # type: ignore[no-untyped-def]
+    page.locator("#sim-name input, #sim-name textarea").first.fill(name)
+    pick(page, "sim-scenario", scenario)
+    page.locator("#sim-start").click()
+    page.locator("#sim-chat [data-testid='bot']").first.wait_for(timeout=15_000)
+    say(page, TRAINEE_LINES_JA[0])
+    page.locator("#sim-hold-seconds input").fill("40")
+    before = chat_count(page)
+    page.locator("#sim-hold").click()
+    page.wait_for_function(
+        f"document.querySelectorAll(\"#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']\").length"
+        f" >= {before + 1}", timeout=15_000)
+    for line in TRAINEE_LINES_JA[1:]:
+        say(page, line)
+    page.locator("#sim-end").click()
+    page.locator("#sim-total").wait_for(timeout=20_000)
+
+
+def supervisor_login(page, user: str = SUPERVISOR[0], password: str = SUPERVISOR[1]) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#sim-sup-user input").fill(user)
+    page.locator("#sim-sup-pw input").fill(password)
+    page.locator("#sim-sup-login").click()
+    page.locator("#sim-ed-load").wait_for(timeout=15_000)
+
+
+def load_in_editor(page, file_name: str) -> None:  # type: ignore[no-untyped-def]
+    pick(page, "sim-ed-file", file_name)
+    page.locator("#sim-ed-load").click()
+    page.locator("#sim-validation.ok").wait_for(timeout=15_000)
