@@ -41,6 +41,8 @@ class _Pdf(FPDF):
         self.set_text_color(*BLACK)
 
     def heading(self, text: str, size: float) -> None:
+        if self.get_y() > self.h - self.b_margin - 30:  # never strand a heading at a page foot
+            self.add_page()
         self.ln(2)
         self.para(text, size=size, color=BLUE, h=size * 0.55)
         self.set_draw_color(*BLUE)
@@ -74,7 +76,7 @@ def _session(pdf: _Pdf, s: SessionSection, L: dict[str, str]) -> None:
     pdf.para(f"{L['judge']}: {s.judge or L['unscored']}   {L['total']}: {fmt_score(s.total)} / 100", size=11)
     if s.flags:
         pdf.para(f"{L['flags']}: {', '.join(s.flags)}", color=(0xAA, 0, 0))
-    pdf.image_png(s.chart_png, 150)
+    pdf.image_png(s.chart_png, 130)
     if s.criteria:
         rows = []
         for r in s.criteria:
@@ -83,7 +85,7 @@ def _session(pdf: _Pdf, s: SessionSection, L: dict[str, str]) -> None:
                 sup += f"\n{r.supervisor_name}: {r.supervisor_comment}"
             fb = r.feedback + "".join(f"\n{L['evidence']} #{e.turn}: 「{e.quote}」" for e in r.evidence)
             rows.append([r.title, f"{fmt_score(r.ai)} / {r.max}", sup, fb])
-        pdf.grid([L["criterion"], L["ai"], L["supervisor"], L["feedback"]], rows, [30, 15, 40, 95])
+        pdf.grid([L["criterion"], L["ai"], L["supervisor"], L["feedback"]], rows, [38, 15, 40, 87])
     pdf.heading(L["transcript"], 11)
     for ln in s.transcript:
         who = L["customer"] if ln.role == "customer" else L["trainee_role"]

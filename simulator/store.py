@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, Text, cast, create_engine, event, func, insert, select, text, update
+from sqlalchemy import (Engine, Text, cast, create_engine, event, func, insert, inspect, select, text,
+                        update)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
@@ -82,6 +83,7 @@ class Store:
                     # Two processes starting at once must not both CREATE TABLE.
                     conn.execute(text("SELECT pg_advisory_xact_lock(74110501)"))
                 Base.metadata.create_all(conn)
+                _upgrade(conn)
         except SQLAlchemyError as e:
             self._engine.dispose()
             raise StoreError(f"cannot open the session store at {self.safe_url}: {_cause(e)}") from e
@@ -371,6 +373,15 @@ class Store:
     def trainees(self) -> list[str]:
         with self._read() as conn:
             return list(conn.scalars(select(TraineeRow.name).order_by(TraineeRow.name)))
+
+
+def _upgrade(conn: Connection) -> None:
+    """Bring a store made by an earlier version up to date (create_all adds tables, not columns)."""
+    cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
+    if "next_turn" not in cols:  # turn numbering moved into the sessions row
+        conn.execute(text("ALTER TABLE sessions ADD COLUMN next_turn INTEGER NOT NULL DEFAULT 0"))
+        conn.execute(text("UPDATE sessions SET next_turn = (SELECT COUNT(*) FROM turns "
+                          "WHERE turns.session_id = sessions.id)"))
 
 
 def _insert_ignore(engine: Engine, model: type[Base], values: dict[str, Any]) -> Any:

@@ -238,3 +238,41 @@ def test_budget_smaller_than_the_system_prompt_still_sends_the_message(srv: Fake
     _say(c, sc, "お待たせいたしました。", st)
     msgs = srv.last_request["messages"]
     assert [m["role"] for m in msgs] == ["system", "user"] and msgs[1]["content"] == "お待たせいたしました。"
+
+
+def test_silent_hold_reaction_is_worded_by_the_model(srv: FakeOpenAI) -> None:
+    sc = CATALOG.scenario("catalog-bride-ja")
+    c = _customer(srv)
+    st = c.start(sc).state
+    srv.script("あの…もしもし…？")
+    reply, _ = _say(c, sc, "", st, hold=70)
+    if reply.turn is None:  # the script keeps her silent: the model is not asked
+        assert srv.requests == []
+        return
+    assert reply.turn.source == "llm" and reply.turn.text == "あの…もしもし…？"
+    assert srv.last_request["messages"][-1] == {"role": "user", "content": "（保留のまま70秒が経ちました）"}
+    assert [t.role for t in reply.state.history] == ["customer", "customer"]
+
+
+def test_roles_alternate_after_two_customer_lines(srv: FakeOpenAI) -> None:
+    sc = CATALOG.scenario("catalog-bride-ja")
+    c = _customer(srv)
+    st = c.start(sc).state
+    st = st.model_copy(update={"history": [*st.history, st.history[0].model_copy(update={"text": "もしもし…？"})]})
+    _say(c, sc, "お待たせいたしました。", st)
+    roles = [m["role"] for m in srv.last_request["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert srv.last_request["messages"][2]["content"].endswith("\nもしもし…？")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_reveal_turn_must_tell_the_need(srv: FakeOpenAI, lang: str) -> None:
+    sc = CATALOG.scenario(f"catalog-bride-{lang}")
+    c = _customer(srv)
+    st = c.start(sc).state
+    step = ScriptedCustomer().step(sc, LINES[lang][1], st)
+    assert step.newly_revealed == ["needs-it-sooner"]
+    srv.script(GOOD[lang], GOOD[lang])  # filler twice: the need never comes out
+    reply, _ = _say(c, sc, LINES[lang][1], st)
+    assert reply.turn.source == "scripted-fallback" and reply.turn.text == step.reply.turn.text
+    assert reply.notice is None and len(srv.requests) == 2

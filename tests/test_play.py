@@ -208,7 +208,8 @@ def test_seed_need_is_drawn_out_by_asking(tmp_path: Path, sid: str, need: str) -
     session = seed_session(tmp_path, sid, DRAW_OUT[(sid, need)])
     hidden = next(n for n in catalog().scenario(sid).hidden_needs if n.id == need)
     assert need in session.state.revealed_needs and need not in session.state.volunteered_needs
-    assert session.turns[-1].role == "customer" and session.turns[-1].text in hidden.disclosure
+    # (an e-mail reply may answer several questions at once: the disclosure is part of it)
+    assert session.turns[-1].role == "customer" and any(d in session.turns[-1].text for d in hidden.disclosure)
 
 
 @pytest.mark.parametrize("sid", SEED_IDS)

@@ -96,14 +96,15 @@ class Verdict(BaseModel):
     reasons: list[str] = []
 
 
-def prompt_headings() -> list[str]:
+@functools.cache
+def prompt_headings() -> tuple[str, ...]:
     """Headings of the customer prompt files: seeing one in a reply means the prompt leaked."""
     heads = []
     for path in sorted(PROMPTS_DIR.glob("customer.*.md")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("#"):
                 heads.append(line.lstrip("#").strip())
-    return [h for h in heads if len(fold(h)) >= 4]
+    return tuple(h for h in heads if len(fold(h)) >= 4)
 
 
 SHINGLE = {"ja": 12, "en": 20}  # folded characters in a row that count as quoting the prompt
@@ -149,6 +150,8 @@ class OutputGuard:
         for h in prompt_headings():
             terms[fold(h)] = f"prompt heading '{h}'"
         self._fixed_terms = {k: v for k, v in terms.items() if k}
+        self._terms_cache: dict[str, set[str]] = {}
+        self._secrets_cache: dict[frozenset[str], dict[str, str]] = {}
 
     # ------------------------------------------------------------------ secrets
 
@@ -165,6 +168,11 @@ class OutputGuard:
         return fold("\n".join(parts))
 
     def _need_terms(self, need: HiddenNeed) -> set[str]:
+        if need.id not in self._terms_cache:
+            self._terms_cache[need.id] = self._compute_need_terms(need)
+        return self._terms_cache[need.id]
+
+    def _compute_need_terms(self, need: HiddenNeed) -> set[str]:
         # Description and disclosure say what the need is; `solution` is staff-side wording
         # ("confirm the arrival time") that an innocent customer line may well echo.
         text = unicodedata.normalize("NFKC", "\n".join(
@@ -182,6 +190,12 @@ class OutputGuard:
 
     def secret_terms(self, revealed: Collection[str]) -> dict[str, str]:
         """Folded term -> need id, for every hidden need not yet revealed (minus revealed needs' words)."""
+        key = frozenset(revealed)
+        if key not in self._secrets_cache:  # checked on every streamed chunk: compute once per state
+            self._secrets_cache[key] = self._compute_secret_terms(key)
+        return self._secrets_cache[key]
+
+    def _compute_secret_terms(self, revealed: frozenset[str]) -> dict[str, str]:
         allowed: set[str] = set()
         for n in self.scenario.hidden_needs:
             if n.id in revealed:

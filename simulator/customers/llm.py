@@ -30,7 +30,8 @@ from typing import Literal
 
 import httpx2
 import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, convert_to_openai_messages, trim_messages
+from langchain_core.messages import (AIMessage, BaseMessage, HumanMessage, convert_to_openai_messages,
+                                     merge_message_runs, trim_messages)
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from pydantic import BaseModel
 
@@ -117,6 +118,14 @@ def _mood_key(mood: float) -> str:
     return "mood_warm"
 
 
+def _units(text: str, language: str) -> set[str]:
+    """Comparable pieces of wording: character pairs (ja) or words (en)."""
+    if language == "ja":
+        f = fold(text)
+        return {f[i:i + 2] for i in range(len(f) - 1)}
+    return set(re.findall(r"[a-z]{3,}", text.casefold()))
+
+
 def _classify(exc: BaseException) -> _Fault:
     """Map client exceptions to fault kinds (order matters: timeout is a connection error)."""
     if isinstance(exc, _Fault):
@@ -154,6 +163,7 @@ class LLMCustomer:
             weakref.WeakKeyDictionary())
         self.scripted = scripted or ScriptedCustomer()
         self._rubrics = rubrics  # None: every rubric of the default catalog (loaded on first use)
+        self._guards: dict[str, OutputGuard] = {}
 
     async def aclose(self) -> None:
         """Close the client of the running event loop (call before that loop ends)."""
@@ -208,7 +218,12 @@ class LLMCustomer:
     # ------------------------------------------------------------------ generation
 
     def guard(self, scenario: Scenario) -> OutputGuard:
-        return guard_for(scenario, self._rubrics)
+        # One guard per scenario object (its secret terms are cached); an edited scenario is a
+        # new object and gets a new guard.
+        cached = self._guards.get(scenario.id)
+        if cached is None or cached.scenario is not scenario:
+            cached = self._guards[scenario.id] = guard_for(scenario, self._rubrics)
+        return cached
 
     async def generate(self, scenario: Scenario, step: ScriptedStep, before: CustomerState,
                        history: list[Turn], hold_seconds: int) -> Generation:
@@ -246,7 +261,16 @@ class LLMCustomer:
         line, folded = fold(step.reply.turn.text), fold(text)
         for need in step.newly_revealed:
             own = [t for t, n in terms.items() if n == need and t in line]
-            if own and not any(t in folded for t in own):
+            if own:
+                if not any(t in folded for t in own):
+                    return False
+                continue
+            # No distinctive word in the line ("if it could come a little sooner..."): ask for a
+            # fifth of its wording beyond the customer's routine lines ("はい…", "I see…").
+            r = guard.scenario.replies
+            routine = _units(" ".join([*r.filler, *r.acknowledged, *r.vague_wait]), guard.scenario.language)
+            wanted = _units(step.reply.turn.text, guard.scenario.language) - routine
+            if wanted and len(wanted & _units(text, guard.scenario.language)) < 0.2 * len(wanted):
                 return False
         return True
 
@@ -339,6 +363,9 @@ class LLMCustomer:
             chat.insert(0, HumanMessage(frag["connected"].format(channel=channel)))
         if not chat or isinstance(chat[-1], AIMessage):  # a silent hold: the model reacts to the wait
             chat.append(HumanMessage(frag["hold_message"].format(seconds=hold_seconds)))
+        # Strict chat templates (Mistral, Gemma) require alternating roles; two customer lines in
+        # a row (after a silent hold) become one message.
+        chat = merge_message_runs(chat, chunk_separator="\n")
         system = system_template(lang).format_messages(history=[], **values)
         # The system prompt is never cut; the history gets what is left of the budget, and the
         # trainee's latest message is kept even when nothing else fits.

@@ -43,7 +43,7 @@ class ContactEndedError(ValueError):
 class Candidate(BaseModel):
     kind: ReplyKind
     lines: list[str]
-    need: str | None = None  # the hidden need this line discloses, if any
+    needs: list[str] = Field(default_factory=list)  # the hidden needs this line discloses
     ends: Literal["trainee", "customer", "max_turns"] | None = None
 
 
@@ -145,23 +145,22 @@ class ScriptedCustomer:
         update.update(mood=mood, trainee_turns=state.trainee_turns + 1,
                       promises=[*state.promises, *promises])
 
-        cand, text = _pick(_rng(state), self._candidates(scenario, reading, state, hold_seconds),
-                           state.last_reply)
+        rng = _rng(state)
+        cand, text = _pick(rng, self._candidates(scenario, reading, state, hold_seconds, rng), state.last_reply)
         announce = [e.announce for e in passed if e.announce]
         if announce and not cand.ends and cand.kind != "late_reply":  # a late reply already says it
             text = _join(scenario.language, *announce, text)
         revealed = list(state.revealed_needs)
         volunteered = list(state.volunteered_needs)
-        if cand.need:
-            revealed.append(cand.need)
-            if cand.kind == "volunteer":
-                volunteered.append(cand.need)
+        revealed.extend(cand.needs)
+        if cand.kind == "volunteer":
+            volunteered.extend(cand.needs)
         update.update(revealed_needs=revealed, volunteered_needs=volunteered, turn=state.turn + 1,
                       last_reply=text, ended=cand.ends is not None, ended_by=cand.ends)
         new_state = state.model_copy(update=update)
         turn = Turn(role="customer", text=text, at=now, source="scripted")
         return ScriptedStep(reply=CustomerReply(turn=turn, state=new_state), kind=cand.kind,
-                            intents=reading.intents, newly_revealed=[cand.need] if cand.need else [],
+                            intents=reading.intents, newly_revealed=cand.needs,
                             passed_events=[e.id for e in passed])
 
     def _hold_only(self, scenario: Scenario, state: CustomerState, update: dict[str, object],
@@ -188,7 +187,7 @@ class ScriptedCustomer:
         return out
 
     def _candidates(self, scenario: Scenario, reading: Reading, state: CustomerState,
-                    hold_seconds: int) -> list[Candidate]:
+                    hold_seconds: int, rng: random.Random) -> list[Candidate]:
         """Every line kind that applies, highest priority first (the first fresh one wins)."""
         r = scenario.replies
         end = scenario.end
@@ -199,8 +198,16 @@ class ScriptedCustomer:
         late = [n for n in scenario.hidden_needs
                 if n.expires_at and n.late_reply and reading.clock_seconds >= parse_clock(n.expires_at)
                 and signals_match(scenario, n.acted_on_by, reading.message)]
-        reveal = [Candidate(kind="disclosure", lines=n.disclosure, need=n.id) for n in open_needs
+        reveal = [Candidate(kind="disclosure", lines=n.disclosure, needs=[n.id]) for n in open_needs
                   if n not in late and any_holds(scenario, n.reveal_when, reading, state)]
+        facts = [f.text for f in scenario.facts
+                 if reading.question and any_holds(scenario, f.asked_by, reading, state)]
+        facts = [t for t in facts if t not in state.last_reply] or facts  # don't restate what she just said
+        if scenario.channel == "email" and (len(reveal) > 1 or (reveal and facts)):
+            # An e-mail reply answers every question of the mail at once: facts, then each need.
+            said = [rng.choice(c.lines) for c in reveal]
+            reveal.insert(0, Candidate(kind="disclosure", lines=[_join(scenario.language, *facts, *said)],
+                                       needs=[n for c in reveal for n in c.needs]))
 
         # 1. The trainee closes (the scenario's `trainee_closing`). A customer who never hangs up
         #    first ends on anything in it but a plain goodbye ("closes"), which ends the call only
@@ -209,7 +216,7 @@ class ScriptedCustomer:
         offer = any(h != "closes" for h in bye.hits) or reading.has("offers_hang_up_first")
         if bye.hits and (end.customer_hangs_up_first or offer or not open_needs):
             return [Candidate(kind="closing", lines=r.closing, ends="trainee")]
-        if bye.goodbye:
+        if bye.goodbye and not end.customer_hangs_up_first and scenario.channel != "email":
             out.extend(reveal)
             out.append(Candidate(kind="waiting_for_close", lines=r.waiting_for_close or r.filler))
             return out + [Candidate(kind="filler", lines=r.filler)]
@@ -220,16 +227,13 @@ class ScriptedCustomer:
             return [Candidate(kind="closing", lines=r.closing, ends="max_turns")]
         # 2. A long hold is felt before anything said after it.
         out.extend(self._hold_candidates(scenario, hold_seconds))
-        # 3. A hidden need whose reveal condition holds.
+        # 3. A hidden need whose reveal condition holds (phone and chat: one at a time).
         out.extend(reveal)
         # 4. Too late for a need's solution.
         out.extend(Candidate(kind="late_reply", lines=n.late_reply,
-                             need=None if n.id in state.revealed_needs else n.id) for n in late)
+                             needs=[] if n.id in state.revealed_needs else [n.id]) for n in late)
         # 5. Facts asked for, said together in file order (one question may ask several). Only a
         #    question draws a fact: "I'll send it by courier" is no question about the courier.
-        facts = [f.text for f in scenario.facts
-                 if reading.question and any_holds(scenario, f.asked_by, reading, state)]
-        facts = [t for t in facts if t not in state.last_reply] or facts  # don't restate what she just said
         if facts:
             out.append(Candidate(kind="fact", lines=[_join(scenario.language, *facts)]))
         # 6-11. How the trainee said it.
@@ -244,7 +248,7 @@ class ScriptedCustomer:
         ]
         out.extend(Candidate(kind=k, lines=lines) for ok, k, lines in flags if ok and lines)
         # 12. Volunteer a need once enough customer turns have passed.
-        out.extend(Candidate(kind="volunteer", lines=n.disclosure, need=n.id) for n in open_needs
+        out.extend(Candidate(kind="volunteer", lines=n.disclosure, needs=[n.id]) for n in open_needs
                    if n.volunteer_after_turn is not None and state.turn >= n.volunteer_after_turn)
         # 13. Filler; then any other line, so a single-variant filler never repeats verbatim.
         out.append(Candidate(kind="filler", lines=r.filler))

@@ -26,7 +26,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bso (?:it|the [a-z]+|your [a-z]+|you)\b[^.!?]{0,40}?\b(?:never|didn't|did not|hasn't|has not|haven't"
         r"|have not|still|wasn't|was not|hadn't|had not)\b[^.!?,]{0,30}",
         r"\b(?:it|the [a-z]+|your [a-z]+) (?:never|still hasn't|still has not|hasn't|has not|didn't|did not) "
-        r"(?:arrive|arrived|come|came|show up|shown up|been sent|been delivered|been shipped|reach|reached)",
+        r"(?:arrived|arrive|come|came|show up|shown up|been sent|been delivered|been shipped|reached|reach)\b",
         r"\byou (?:haven't|have not|never|didn't|did not) (?:heard|received|got|get|hear|receive)\b",
     ],
     "rote_empathy": [
@@ -164,9 +164,10 @@ PATTERNS: dict[str, list[str]] = {
 }
 
 # Refusal just before an offer (we can't ship today) or just after it (same-day isn't available).
+# Not bare "no": "no problem, I'll check" is no refusal.
 NEGATION_BEFORE = (
     r"(?:\b(?:can't|cannot|can not|won't|will not|unable to|not able to|not possible to|no longer|don't|do not"
-    r"|isn't|aren't|not|no)\b)[^.!?,]{0,20}$"
+    r"|isn't|aren't|not)\b)[^.!?,;]{0,20}$"
 )
 NEGATION_AFTER = r"^[^.!?]{0,14}?\b(?:is|are|was)(?:n't| not)\b|^[^.!?]{0,14}?\b(?:not (?:possible|available)|unavailable|impossible)\b"
 PAST_BEFORE = r"\b(?:was|were) (?:supposed|meant|scheduled|due|expected) to\b[^.!?]{0,30}$|\bshould have\b[^.!?]{0,30}$"

@@ -20,7 +20,11 @@ from simulator.web.services import blocking
 if TYPE_CHECKING:
     from simulator.web.supervisor import Ctx
 
-SESSION_COLS = ["started", "trainee", "scenario", "turns", "total", "judge", "id"]
+SESSION_KEYS = ["h_date", "h_trainee", "h_scenario", "h_turns", "h_total", "h_judge", "h_id"]
+
+
+def session_cols(lang: str) -> list[str]:
+    return [t(k, lang) for k in SESSION_KEYS]
 
 
 def _filter(trainee: str | None, scenario: str | None, since: str | None, until: str | None, lang: str) -> Any:
@@ -46,14 +50,17 @@ def effective_scores(s: Any) -> dict[str, int]:
 def frames(sessions: list[Any], rubric: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     table = pd.DataFrame([[s.started_at.strftime("%Y-%m-%d %H:%M"), s.trainee, s.scenario, s.turn_count,
                            round(s.card.total, 1) if s.card else None, s.card.judge if s.card else "", s.id]
-                          for s in reversed(sessions)], columns=SESSION_COLS)
+                          for s in reversed(sessions)], columns=session_cols(lang))
     sums: dict[str, list[int]] = {}
     for s in sessions:
         for cid, sc in effective_scores(s).items():
             sums.setdefault(cid, []).append(sc)
+    order = [c.id for c in rubric.criteria] if rubric else []
     titles = {c.id: c.title.get(lang) for c in rubric.criteria} if rubric else {}
-    avg = pd.DataFrame([{"criterion": titles.get(cid, cid), "average": sum(v) / len(v)} for cid, v in sums.items()],
-                       columns=["criterion", "average"])
+    cids = [c for c in order if c in sums] + [c for c in sums if c not in order]
+    avg = render.frame([{"criterion": render.chart_label(i, titles.get(cid, cid)),
+                         "score": round(sum(sums[cid]) / len(sums[cid]), 2)} for i, cid in enumerate(cids)],
+                       criterion=str, score=float)
     counts: dict[str, int] = {}
     trend_rows = []
     for s in sessions:  # oldest first: attempt numbers per trainee
@@ -61,7 +68,7 @@ def frames(sessions: list[Any], rubric: Any, lang: str) -> tuple[pd.DataFrame, p
             continue
         counts[s.trainee] = counts.get(s.trainee, 0) + 1
         trend_rows.append({"attempt": counts[s.trainee], "total": s.card.total, "trainee": s.trainee})
-    return table, avg, pd.DataFrame(trend_rows, columns=["attempt", "total", "trainee"])
+    return table, avg, render.frame(trend_rows, attempt=int, total=float, trainee=str)
 
 
 def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:
@@ -73,28 +80,28 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
                                     elem_id="sim-d-scenario"), "filter_scenario")
         f_since = rl.label(gr.Textbox(label=t("since", lg), max_lines=1, elem_id="sim-d-since"), "since")
         f_until = rl.label(gr.Textbox(label=t("until", lg), max_lines=1, elem_id="sim-d-until"), "until")
-        refresh = rl.value(gr.Button(t("refresh", lg), variant="primary", elem_id="sim-d-refresh"), "refresh")
-    table = rl.label(gr.Dataframe(pd.DataFrame(columns=SESSION_COLS), interactive=False, label=t("sessions", lg),
+        refresh = rl.value(gr.Button(t("refresh", lg), variant="primary", elem_id="sim-d-refresh", elem_classes=["sim-btn"]), "refresh")
+    table = rl.label(gr.Dataframe(pd.DataFrame(columns=session_cols(lg)), interactive=False, label=t("sessions", lg),
                                   max_height=320, elem_id="sim-d-sessions"), "sessions")
     with gr.Row():
-        avg = rl.label(gr.BarPlot(pd.DataFrame(columns=["criterion", "average"]), x="criterion", y="average",
+        avg = rl.label(gr.BarPlot(render.frame([], criterion=str, score=float), x="criterion", y="score",
                                   y_lim=[0, 4], label=t("averages", lg), height=260), "averages")
-        trend = rl.label(gr.LinePlot(pd.DataFrame(columns=["attempt", "total", "trainee"]), x="attempt", y="total",
+        trend = rl.label(gr.LinePlot(render.frame([], attempt=int, total=float, trainee=str), x="attempt", y="total",
                                      color="trainee", y_lim=[0, 100], label=t("trends", lg), height=260), "trends")
-    with gr.Row(equal_height=True):
+    with gr.Row():
         sid = rl.label(gr.Dropdown([], allow_custom_value=True, label=t("session_id", lg), scale=3,
                                    elem_id="sim-d-session"), "session_id")
-        open_btn = rl.value(gr.Button(t("open", lg), scale=1, elem_id="sim-d-open"), "open")
+        open_btn = rl.value(gr.Button(t("open", lg), scale=1, elem_id="sim-d-open", elem_classes=["sim-btn"]), "open")
     with gr.Row():
         card = gr.HTML("", elem_id="sim-d-card")
         transcript = gr.HTML("", elem_id="sim-d-transcript")
     rl.value(gr.Markdown(f"#### {t('override', lg)}"), "override")
-    with gr.Row(equal_height=True):
+    with gr.Row():
         crit = rl.label(gr.Dropdown([], label=t("criterion", lg), elem_id="sim-d-crit"), "criterion")
         score = rl.label(gr.Number(value=2, precision=0, label=t("score", lg),
                                    elem_id="sim-d-score"), "score")
         comment = rl.label(gr.Textbox(label=t("comment", lg), scale=3, max_lines=3, elem_id="sim-d-comment"), "comment")
-        apply = rl.value(gr.Button(t("apply_override", lg), variant="primary", elem_id="sim-d-apply"), "apply_override")
+        apply = rl.value(gr.Button(t("apply_override", lg), variant="primary", elem_id="sim-d-apply", elem_classes=["sim-btn"]), "apply_override")
     msg = gr.HTML("")
     filters = [f_tr, f_sc, f_since, f_until]
 
@@ -105,7 +112,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         sessions = await blocking(services.store.sessions, flt, turns=False)
         names = await blocking(services.store.trainees)
         tab, av, tr_df = frames(sessions, _rubric(services), lang)
-        ids = [(f"{r.started} · {r.trainee} · {r.scenario}", r.id) for r in tab.itertuples()]
+        ids = [(f"{r[0]} · {r[1]} · {r[2]}", r[-1]) for r in tab.itertuples(index=False)]
         return [tab, av, tr_df, gr.update(choices=names), gr.update(choices=ids)]
 
     refresh.click(on_refresh, [*filters, lang_radio, st], [table, avg, trend, f_tr, sid], api_name="dashboard",
@@ -113,7 +120,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 
     def on_select(evt: gr.SelectData, tab: pd.DataFrame) -> Any:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return gr.update(value=str(tab.iloc[row]["id"]))
+        return gr.update(value=str(tab.iloc[row, -1]))  # the id is the last column
 
     table.select(on_select, [table], sid, api_visibility="private", concurrency_limit=None)
 
@@ -171,10 +178,10 @@ def _rubric(services: Any) -> Any:
 
 def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller, dash: dict[str, Any]) -> None:
     services, lg = ctx.services, "ja"
-    with gr.Row(equal_height=True):
+    with gr.Row():
         fmt = rl.label(gr.Radio(["csv", "json", "html", "pdf"], value="csv", label=t("format", lg),
                                 elem_id="sim-x-format"), "format")
-        go = rl.value(gr.Button(t("export", lg), variant="primary", elem_id="sim-x-go"), "export")
+        go = rl.value(gr.Button(t("export", lg), variant="primary", elem_id="sim-x-go", elem_classes=["sim-btn"]), "export")
     out = rl.label(gr.File(label=t("download", lg), interactive=False, elem_id="sim-x-file"), "download")
     msg = gr.HTML("")
 

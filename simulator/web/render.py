@@ -155,11 +155,28 @@ def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None
     return "".join(parts)
 
 
+def frame(rows: list[dict[str, Any]], **columns: type) -> pd.DataFrame:
+    """A DataFrame with fixed column types, also when empty: the plots fix each axis's type
+    (quantitative vs nominal) from the first value they get, and an empty untyped frame would
+    make the score axis nominal for good."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=tp) for c, tp in columns.items()})
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
 def chart_frame(card: ScoreCard | None, rubric: Rubric | None, lang: str) -> pd.DataFrame:
     """Data for the per-criterion bar chart."""
     rows = [] if card is None else [
-        {"criterion": _criterion_title(rubric, c.id, lang), "score": c.score} for c in card.criteria]
-    return pd.DataFrame(rows, columns=["criterion", "score"])
+        {"criterion": chart_label(i, _criterion_title(rubric, c.id, lang)), "score": c.score}
+        for i, c in enumerate(card.criteria)]
+    return frame(rows, criterion=str, score=float)
+
+
+def chart_label(index: int, title: str) -> str:
+    """'1 共感' from '共感（手続きより先に気持ち）': short enough for an axis, numbered so the
+    chart (which sorts its axis) keeps the rubric's order."""
+    short = re.split(r"[（(]", title, maxsplit=1)[0].strip() or title
+    return f"{index + 1} {short}"
 
 
 def rubric_html(rubric: Rubric, lang: str) -> str:

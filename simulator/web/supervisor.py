@@ -151,7 +151,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
             user = rl.label(gr.Textbox(label=t("username", lg), elem_id="sim-sup-user", max_lines=1), "username")
             pw = rl.label(gr.Textbox(label=t("password", lg), type="password", elem_id="sim-sup-pw", max_lines=1),
                           "password")
-            login = rl.value(gr.Button(t("login", lg), variant="primary", elem_id="sim-sup-login"), "login")
+            login = rl.value(gr.Button(t("login", lg), variant="primary", elem_id="sim-sup-login", elem_classes=["sim-btn"]), "login")
         login_msg = gr.HTML("", elem_id="sim-login-msg")
     with gr.Column(visible=False, elem_id="sim-sup-main") as main_col:
         with gr.Row():
@@ -198,31 +198,31 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
 
 def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:
     services, lg = ctx.services, "ja"
-    with gr.Row(equal_height=True):
+    with gr.Row():
         load_dd = rl.label(gr.Dropdown([], label=t("load_scenario", lg), scale=3, elem_id="sim-ed-file"),
                            "load_scenario")
-        load_btn = rl.value(gr.Button(t("load", lg), scale=1, elem_id="sim-ed-load"), "load")
+        load_btn = rl.value(gr.Button(t("load", lg), scale=1, elem_id="sim-ed-load", elem_classes=["sim-btn"]), "load")
         upload = rl.label(gr.UploadButton(t("upload_yaml", lg), file_types=[".yaml", ".yml"], type="filepath",
-                                          scale=1, elem_id="sim-ed-upload"), "upload_yaml")
+                                          scale=1, elem_id="sim-ed-upload", elem_classes=["sim-btn"]), "upload_yaml")
         rl.add(upload, lambda lang: gr.update(label=t("upload_yaml", lang)))
     code = rl.label(gr.Code("", language="yaml", lines=24, max_lines=40, label=t("yaml", lg), elem_id="sim-ed-code"),
                     "yaml")
     validation = gr.HTML("", elem_id="sim-ed-validation")
-    with gr.Row(equal_height=True):
+    with gr.Row():
         fname = rl.label(gr.Textbox(label=t("file_name", lg), scale=2, max_lines=1, elem_id="sim-ed-fname"),
                          "file_name")
-        save = rl.value(gr.Button(t("save", lg), variant="primary", scale=1, elem_id="sim-ed-save"), "save")
-        save_new = rl.value(gr.Button(t("save_new", lg), scale=1, elem_id="sim-ed-save-new"), "save_new")
+        save = rl.value(gr.Button(t("save", lg), variant="primary", scale=1, elem_id="sim-ed-save", elem_classes=["sim-btn"]), "save")
+        save_new = rl.value(gr.Button(t("save_new", lg), scale=1, elem_id="sim-ed-save-new", elem_classes=["sim-btn"]), "save_new")
     save_msg = gr.HTML("", elem_id="sim-ed-save-msg")
     with gr.Accordion(t("try_draft", lg), open=False) as acc:
         rl.add(acc, lambda lang: gr.update(label=t("try_draft", lang)))
         try_start = rl.value(gr.Button(t("try_start", lg), elem_id="sim-try-start"), "try_start")
         try_chat = gr.Chatbot(height=260, render_markdown=False, allow_tags=False, feedback_options=None,
                               buttons=[], elem_id="sim-try-chat", show_label=False)
-        with gr.Row(equal_height=True):
+        with gr.Row():
             try_msg = rl.label(gr.Textbox(label=t("message", lg), scale=5, max_lines=3, elem_id="sim-try-msg"),
                                "message")
-            try_send = rl.value(gr.Button(t("send", lg), scale=1, elem_id="sim-try-send"), "send")
+            try_send = rl.value(gr.Button(t("send", lg), scale=1, elem_id="sim-try-send", elem_classes=["sim-btn"]), "send")
         try_err = gr.HTML("")
 
     def on_load(fname_in: str | None, lang: str, s: SupervisorState) -> list[Any]:
@@ -317,9 +317,9 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 def _rubrics(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> None:
     services, lg = ctx.services, "ja"
     ids = sorted(services.catalog.rubrics)
-    with gr.Row(equal_height=True):
+    with gr.Row():
         rdd = rl.label(gr.Dropdown(ids, value=ids[0] if ids else None, label=t("rubric", lg), scale=3), "rubric")
-        show = rl.value(gr.Button(t("open", lg), scale=1, elem_id="sim-rubric-open"), "open")
+        show = rl.value(gr.Button(t("open", lg), scale=1, elem_id="sim-rubric-open", elem_classes=["sim-btn"]), "open")
     body = gr.HTML("", elem_id="sim-rubric")
 
     def on_show(rid: str | None, lang: str, s: SupervisorState) -> str:

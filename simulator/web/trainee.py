@@ -145,14 +145,14 @@ async def history_frames(services: Services, trainee: str, lang: str) -> tuple[p
     """The trainee's own scored sessions (keyed by the name in this browser's state only)."""
     cols = [t("h_date", lang), t("h_scenario", lang), t("h_total", lang)]
     if not trainee:
-        return pd.DataFrame(columns=cols), pd.DataFrame(columns=["attempt", "total", "scenario"])
+        return pd.DataFrame(columns=cols), render.frame([], attempt=int, total=float, scenario=str)
     rows = await blocking(services.store.list_sessions, trainee=trainee, limit=200)
     scored = [r for r in rows if r.total is not None]
     table = pd.DataFrame([[r.started_at.strftime("%Y-%m-%d %H:%M"), r.scenario, round(r.total, 1)]
                           for r in scored], columns=cols)
     oldest_first = list(reversed(scored))
-    trend = pd.DataFrame([{"attempt": i + 1, "total": r.total, "scenario": r.scenario}
-                          for i, r in enumerate(oldest_first)], columns=["attempt", "total", "scenario"])
+    trend = render.frame([{"attempt": i + 1, "total": r.total, "scenario": r.scenario}
+                          for i, r in enumerate(oldest_first)], attempt=int, total=float, scenario=str)
     return table, trend
 
 
@@ -254,13 +254,13 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                            lambda lg: gr.update(label=t("f_channel", lg), choices=_channel_choices(lg)))
         f_diff = rl.add(gr.Dropdown(_diff_choices(lang0), value=ANY, label=t("f_difficulty", lang0), scale=1),
                         lambda lg: gr.update(label=t("f_difficulty", lg), choices=_diff_choices(lg)))
-    with gr.Row(equal_height=True):
+    with gr.Row():
         first = scenario_choices(services, ANY, ANY, ANY)
         scenario = rl.label(gr.Dropdown(first, value=first[0][1] if first else None, label=t("scenario", lang0),
                                         scale=3, elem_id="sim-scenario", allow_custom_value=True), "scenario")
         name = rl.label(gr.Textbox(label=t("your_name", lang0), scale=2, elem_id="sim-name", max_lines=1),
                         "your_name")
-        start = rl.value(gr.Button(t("start", lang0), variant="primary", scale=1, elem_id="sim-start"), "start")
+        start = rl.value(gr.Button(t("start", lang0), variant="primary", scale=1, elem_id="sim-start", elem_classes=["sim-btn"]), "start")
     notice = gr.HTML("", elem_id="sim-notice")
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
@@ -276,10 +276,10 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
             chat = rl.label(gr.Chatbot(label=t("chat", lang0), height=460, render_markdown=False,
                                        sanitize_html=True, allow_tags=False, feedback_options=None, buttons=[],
                                        elem_id="sim-chat"), "chat")
-            with gr.Row(visible=False, equal_height=True) as chat_row:
+            with gr.Row(visible=False) as chat_row:
                 msg = rl.label(gr.Textbox(label=t("message", lang0), placeholder=t("message_ph", lang0),
                                           scale=5, max_lines=4, elem_id="sim-msg"), "message", "message_ph")
-                send = rl.value(gr.Button(t("send", lang0), variant="primary", scale=1, elem_id="sim-send"), "send")
+                send = rl.value(gr.Button(t("send", lang0), variant="primary", scale=1, elem_id="sim-send", elem_classes=["sim-btn"]), "send")
             with gr.Column(visible=False) as email_col:
                 email = rl.label(gr.Textbox(label=t("email_body", lang0), placeholder=t("email_ph", lang0),
                                             lines=8, max_lines=20, elem_id="sim-email"), "email_body", "email_ph")
@@ -299,7 +299,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
         rl.add(hist_acc, lambda lg: gr.update(label=t("history", lg)))
         with gr.Row():
             history = gr.Dataframe(interactive=False, elem_id="sim-history", scale=1)
-            trend = rl.label(gr.LinePlot(pd.DataFrame(columns=["attempt", "total", "scenario"]), x="attempt",
+            trend = rl.label(gr.LinePlot(render.frame([], attempt=int, total=float, scenario=str), x="attempt",
                                          y="total", y_lim=[0, 100], label=t("trend", lang0), height=220,
                                          elem_id="sim-trend", scale=1), "trend")
 
