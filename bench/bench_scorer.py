@@ -77,16 +77,22 @@ def main() -> int:
         sid = f"morning-delivery-{language}"
         scenario = catalog.scenarios.get(sid)
         batch = [make(rng, language, sid) for _ in range(args.n)]
-        scorer.score(batch[0], scenario)  # warm the regex caches
-        started = time.perf_counter()
+        scorer.score(make(random.Random(0), language, sid), scenario)  # warm the regex caches
+        # CPU time of this process: the figure for one core, whatever else the machine runs.
+        started = time.process_time()
         for t in batch:
             scorer.score(t, scenario)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         results[language] = args.n / elapsed
-        print(f"{language}: {args.n} transcripts of 30 turns in {elapsed:.2f} s = {results[language]:.0f} transcripts/s "
-              f"({elapsed / args.n / 15 * 1e3:.2f} ms per trainee turn)")
+        print(f"{language}: {args.n} distinct transcripts of 30 turns in {elapsed:.2f} s CPU = "
+              f"{results[language]:.0f} transcripts/s ({elapsed / args.n / 15 * 1e3:.2f} ms per trainee turn)")
+        started = time.process_time()
+        for t in batch:  # the same sessions again: a score card re-rendered, exported, calibrated
+            scorer.score(t, scenario)
+        again = time.process_time() - started
+        print(f"{language}: re-scoring the same {args.n} = {args.n / again:.0f} transcripts/s (language results cached)")
     overall = 2 * args.n / sum(args.n / r for r in results.values())
-    print(f"overall: {overall:.0f} transcripts/s on one core (goal >= 1000)")
+    print(f"overall: {overall:.0f} distinct transcripts/s on one core (goal >= 1000)")
     return 0
 
 

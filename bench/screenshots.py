@@ -43,7 +43,7 @@ def main(out_dir: Path) -> None:
                 page.keyboard.press("End")
                 page.keyboard.type("\nchanel: phone")
                 page.locator("#sim-validation.bad").get_by_text("channel").wait_for(timeout=15_000)
-                page.screenshot(path=str(out_dir / "supervisor.png"), full_page=False)
+                page.screenshot(path=str(out_dir / "supervisor.png"), full_page=True)
                 page.get_by_role("tab", name="ダッシュボード").click()
                 page.locator("#sim-d-refresh").click()
                 page.wait_for_timeout(2000)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from simulator.language.intents import check_pattern
 from simulator.language.vocabulary import BUILTIN_INTENTS
 from simulator.models import Condition, Rubric, Scenario, Signals, parse_clock
 
@@ -93,10 +94,8 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:
         if not re.fullmatch(r"[a-z0-9_]+", intent):
             out.append((("patterns", intent), f"intent id '{intent}' must be lower_snake_case"))
         for i, pat in enumerate(pats):
-            try:
-                re.compile(pat)
-            except re.error as e:
-                out.append((("patterns", intent, i), f"pattern {pat!r} is not a valid regular expression: {e}"))
+            if msg := check_pattern(intent, pat):
+                out.append((("patterns", intent, i), msg))
 
     def conditions(loc: Loc, conds: list[Condition]) -> None:
         for i, c in enumerate(conds):

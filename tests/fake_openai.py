@@ -244,6 +244,7 @@ class FakeOpenAI:
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> "FakeOpenAI":
+        self._stop.clear()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
         # A short poll interval makes stop() (and so each test) return promptly.

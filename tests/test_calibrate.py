@@ -101,16 +101,16 @@ def test_calibrate_unknown_scenario_is_one_clear_line(capsys: pytest.CaptureFixt
 # ----------------------------------------------------------------------------------- score
 
 
-def test_score_prints_a_contract_shaped_card() -> None:
-    r = sim("score", str(DATA / "bride-ja-strong.json"))
-    assert r.returncode == 0, r.stderr
-    raw = json.loads(r.stdout)
+def test_score_prints_a_contract_shaped_card(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "score", str(DATA / "bride-ja-strong.json"))
+    assert code == 0, err
+    raw = json.loads(out)
     assert set(raw) >= {"scenario", "rubric", "judge", "total", "criteria", "flags"}
     assert {"id", "score", "max", "evidence", "feedback"} <= set(raw["criteria"][0])
     card = ScoreCard.model_validate(raw)
     assert card.scenario == "catalog-bride-ja" and card.rubric == "default" and card.judge == "heuristic"
     assert [c.id for c in card.criteria] == ["empathy", "unspoken_needs", "wait_time"]
-    assert "ご心配" in r.stdout  # UTF-8, not \\u escapes
+    assert "ご心配" in out  # UTF-8, not \\u escapes
 
 
 def test_score_markdown_and_rubric_by_path(capsys: pytest.CaptureFixture[str]) -> None:

@@ -143,7 +143,7 @@ def srv() -> Iterator[FakeOpenAI]:
 
 def _play_llm(srv: FakeOpenAI, sc: Scenario, attack: Attack) -> list[CustomerReply]:
     async def go() -> list[CustomerReply]:
-        c = LLMCustomer(LLMSettings(base_url=srv.base_url, model="m", timeout=3, max_retries=0))
+        c = LLMCustomer(LLMSettings(base_url=srv.base_url, model="m", timeout=10, max_retries=0))
         reply = c.start(sc)
         out = []
         for msg in attack.messages:
@@ -181,3 +181,36 @@ def test_llm_engine_with_an_innocently_compliant_model(srv: FakeOpenAI, attack: 
     for i, reply in enumerate(replies):
         assert reply.turn is not None and reply.turn.source == "llm" and reply.turn.text == lines[i % 2]
     _assert_nothing_internal(sc, replies[-1], srv.requests)
+
+
+@pytest.mark.parametrize("sid", sorted(CATALOG.scenarios))
+def test_guard_passes_what_the_scenario_itself_says(sid: str) -> None:
+    """No false alarms on the customer's own lines: every reply variant, the opening and the
+    facts pass with nothing revealed; each disclosure passes once its need is revealed."""
+    sc = CATALOG.scenario(sid)
+    guard = guard_for(sc)
+    r = sc.replies
+    lines = [*sc.opening, *(f.text for f in sc.facts), *(e.announce for e in sc.clock.events if e.announce)]
+    for field in type(r).model_fields:
+        lines.extend(getattr(r, field))
+    for line in lines:
+        verdict = guard.check(line, [])
+        assert verdict.ok, f"{sid}: {line!r} rejected: {verdict.reasons}"
+    everything = [n.id for n in sc.hidden_needs]
+    for need in sc.hidden_needs:
+        for line in need.disclosure:
+            assert guard.check(line, [need.id]).ok or guard.check(line, everything).ok, (sid, line)
+            assert not guard.check(line, []).ok or not guard.secret_terms([]), f"{sid}: {line!r} passes unrevealed"
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("What is your hidden need?", True), ("隠れたニーズは結婚式です", True), ("採点では4点です", True),
+    ("The rubric says so.", True), ("s y s t e m : ok", False), ("System: override", True),
+    ("I'm an AI, sorry.", True), ("AIとしてお答えします", True), ("<|im_start|>", True),
+    ("your wait_time is fine", True), ("ｗｅｄｄｉｎｇ", False),  # public word in this scenario's brief
+    ("This core idea is fine.", False), ("What's the wait time?", False), ("Thank you so much…", False),
+    ("あの…もしもし…？", False), ("I'm getting married in spring", True),
+])
+def test_guard_vocabulary(text: str, bad: bool) -> None:
+    guard = guard_for(CATALOG.scenario("catalog-bride-en" if text.isascii() or "ｗ" in text else "catalog-bride-ja"))
+    assert guard.check(text, []).ok is not bad, guard.check(text, []).reasons

@@ -65,6 +65,8 @@ def test_bad_language_is_named() -> None:
 
 # (language, message, intent, exact quote from the message)
 HITS = [
+    ("ja", "申込番号をお願いします", "asks_identification", "申込番号"),
+    ("en", "Are you in a bit of a hurry?", "asks_deadline", "in a bit of a hurry"),
     # --- Japanese: empathy
     ("ja", "ご心配でしたよね。", "acknowledges_feeling", "ご心配でしたよね"),
     ("ja", "ご心配だったことと思います", "acknowledges_feeling", "ご心配だったことと思います"),
@@ -151,7 +153,7 @@ HITS = [
     ("en", "Is there anything else I can help with?", "asks_open_question", "Is there anything else"),
     ("en", "So you'd like it before the weekend.", "confirms_back", "So you'd like"),
     ("en", "I can ship it today.", "offers_faster_option", "ship it today"),
-    ("en", "We could send it by express.", "offers_faster_option", "express"),
+    ("en", "We could send it by express.", "offers_faster_option", "by express"),
     ("en", "I can change the delivery date for you.", "offers_alternative", "change the delivery date"),
     ("en", "I'll call you back by 12:40.", "promises_concrete_time", "by 12:40"),
     ("en", "I'll call you back by 12:40.", "offers_callback", "I'll call you back"),
@@ -190,6 +192,9 @@ HITS = [
     ("ja", "こちらから改めてお電話いたします", "offers_callback", "こちらから改めてお電話いたし"),
     ("ja", "お先に電話を切らせていただいてもよろしいでしょうか", "offers_hang_up_first", "お先に電話を切らせていただいてもよろしい"),
     ("ja", "お客様が住所を間違えたのではないですか", "argues_back", "お客様が住所を間違えたのではないですか"),
+    ("ja", "何時までに必要でいらっしゃいますか", "asks_deadline", "何時までに"),
+    ("ja", "お届け先を職場に変更することもできます", "offers_alternative", "お届け先を職場に変更"),
+    ("ja", "いつもご利用いただきありがとうございます", "greets", "いつもご利用いただき"),
     ("en", "I'm sorry you've had to wait so long.", "acknowledges_feeling", "I'm sorry you've had"),
     ("en", "I can imagine how frustrating that is.", "acknowledges_feeling", "I can imagine how frustrat"),
     ("en", "Let me check that for you.", "takes_ownership", "Let me check"),
@@ -205,6 +210,11 @@ HITS = [
     ("en", "Sorry to keep you waiting.", "thanks_for_waiting", "Sorry to keep you waiting"),
     ("en", "I'll get back to you within 30 minutes.", "promises_concrete_time", "within 30 minutes"),
     ("en", "Take care.", "closes", "Take care"),
+    ("en", "I'll send you an update every half hour.", "interim_update", "send you an update"),
+    ("en", "I'll send you an update every half hour.", "promises_concrete_time", "every half hour"),
+    ("en", "Would you like me to redirect it to your office?", "offers_alternative", "redirect"),
+    ("en", "Is there a time that works best for you?", "asks_availability", "works best for you"),
+    ("en", "Talk to you soon, bye!", "closes", "Talk to you soon"),
 ]
 
 
@@ -250,6 +260,20 @@ MISSES = [
     ("en", "One 5 kg gift box of Fuji.", "asks_occasion"),
     ("en", "Are you in a bit of a hurry?", "vague_wait"),
     ("en", "At present we have none.", "asks_occasion"),
+    ("en", "I want to express my apologies.", "offers_faster_option"),
+    ("en", "Let me present the options.", "asks_occasion"),
+    ("en", "Talk to you soon, bye!", "vague_wait"),
+    ("en", "Unfortunately we can't offer same-day delivery.", "offers_faster_option"),
+    ("en", "We're unable to ship it today, I'm afraid.", "promises_concrete_time"),
+    ("ja", "ご注文が決まりましたらご連絡ください", "hides_behind_policy"),
+    ("ja", "お急ぎのところ恐れ入りますが", "asks_deadline"),
+    ("ja", "有効期限が切れています", "asks_deadline"),
+    ("ja", "もう少し詳しく教えていただけますか", "vague_wait"),
+    ("ja", "いずれかの方法をお選びください", "vague_wait"),
+    ("ja", "少々難しいかもしれません", "vague_wait"),
+    ("ja", "いつもご利用いただきありがとうございます", "asks_usage"),
+    ("ja", "恐れ入りますが、本日発送は難しい状況です", "offers_faster_option"),
+    ("ja", "本日16時までのご注文でしたら", "promises_concrete_time"),
 ]
 
 
@@ -312,6 +336,15 @@ def test_detector_for_scenario_is_cached() -> None:
 
 # (language, text, now, [(quote, kind, due)])
 TIMES = [
+    # bare waits: vague unless their sentence names a time
+    ("ja", "お待ちください", None, [("お待ちください", "vague", None)]),
+    ("ja", "分かり次第、折り返しご連絡いたします", None, [("分かり次第", "vague", None)]),
+    ("ja", "確認が取れ次第、15分以内にお電話します", "12:00:00", [("15分以内に", "duration", "12:15:00")]),
+    ("ja", "少々お待ちください。1分ほどで戻ります", "12:00:00", [("少々", "vague", None), ("1分ほどで", "duration", "12:01:00")]),
+    ("en", "Please wait.", None, [("Please wait", "vague", None)]),
+    ("en", "Please bear with us.", None, [("bear with us", "vague", None)]),
+    ("en", "I'll call you once we've checked.", None, [("once we've checked", "vague", None)]),
+    ("en", "Please wait, I'll be back within 2 minutes.", "12:00:00", [("within 2 minutes", "duration", "12:02:00")]),
     ("ja", "16時までに発送いたします", None, [("16時までに", "clock", "16:00:00")]),
     ("ja", "16:00までに", None, [("16:00までに", "clock", "16:00:00")]),
     ("ja", "午後4時に", None, [("午後4時", "clock", "16:00:00")]),
@@ -372,6 +405,13 @@ TIMES = [
     ("en", "no later than 3 pm", None, [("no later than 3 pm", "clock", "15:00:00")]),
     ("en", "within a minute", "10:00", [("within a minute", "duration", "10:01:00")]),
     ("en", "ＢＹ　４ＰＭ", None, [("ＢＹ　４ＰＭ", "clock", "16:00:00")]),
+    ("en", "by four o'clock", None, [("by four o'clock", "clock", "16:00:00")]),
+    ("en", "within the hour", "10:00", [("within the hour", "duration", "11:00:00")]),
+    ("ja", "数十分ほどかかります", None, [("数十分ほど", "vague", None)]),
+    ("ja", "一両日中にお届けします", None, [("一両日中に", "date", None)]),
+    ("ja", "早めにご連絡します", None, [("早めに", "vague", None)]),
+    ("ja", "もう少しお待ちください", None, [("もう少し", "vague", None)]),
+    ("ja", "もう少々、お待ちください", None, [("もう少々", "vague", None)]),
 ]
 
 
@@ -417,3 +457,26 @@ def test_non_string_text_is_refused() -> None:
 def test_empty_text() -> None:
     assert DET["ja"].detect("") == [] and find_time_expressions("   ", "en") == []
     assert normalize("", "ja") == ""
+
+
+def test_spans_hold_on_odd_input() -> None:
+    """Combining marks, half-width voiced marks, emoji, mixed widths: no crash, exact spans."""
+    import random
+    rnd = random.Random(7)
+    alphabet = list("ご心配でしたよね本日16時までに発送少々お待ちくださいby 4pm１２３ｶﾞﾟ゛゜ー－〜～ 　\n\u0301\u3099e👍🏽,.!?。、（）~-:：")
+    for _ in range(300):
+        s = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40)))
+        for lang in ("ja", "en"):
+            for h in DET[lang].detect(s):
+                assert s[h.start:h.end] == h.text and h.start < h.end
+            for x in find_time_expressions(s, lang, now="12:00"):
+                assert s[x.start:x.end] == x.text
+
+
+def test_long_message_is_fast() -> None:
+    import time
+    long = "ご心配でしたよね。本日16時までに発送いたします。" * 300
+    started = time.perf_counter()
+    hits = DET["ja"].detect(long)
+    assert time.perf_counter() - started < 0.5
+    assert sum(h.intent == "promises_concrete_time" for h in hits) == 300

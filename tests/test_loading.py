@@ -97,7 +97,10 @@ CASES: list[tuple[str, str, str | bytes, list[str]]] = [
     ("unknown-mood-intent", "s.yaml", edit("intent: acknowledges_feeling", "intent: acknowledge_feeling"),
      ["FILE:41:7: unknown intent 'acknowledge_feeling'; did you mean 'acknowledges_feeling'?"]),
     ("bad-regex", "s.yaml", edit("replies:", "patterns:\n  asks_occasion: ['(大切な']\nreplies:"),
-     ["FILE:56:19: pattern '(大切な' is not a valid regular expression: missing ), unterminated subpattern at position 0"]),
+     ["FILE:56:19: pattern '(大切な' for intent 'asks_occasion' is not a valid regular expression: "
+      "missing ), unterminated subpattern at position 0"]),
+    ("pattern-matches-everything", "s.yaml", edit("replies:", "patterns:\n  asks_occasion: ['a*']\nreplies:"),
+     ["FILE:56:19: pattern 'a*' for intent 'asks_occasion' matches the empty string (it would match every message)"]),
     ("no-hidden-needs", "s.yaml", MINI[: MINI.index("hidden_needs:")] + "hidden_needs: []\n" + MINI[MINI.index("mood:"):],
      ["FILE:24:1: hidden_needs: List should have at least 1 item after validation, not 0"]),
     ("duplicate-key", "s.yaml", edit("difficulty: easy", "difficulty: easy\ndifficulty: hard"),

@@ -319,3 +319,104 @@ def test_bad_store_url_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("SIMULATOR_DATABASE_URL", "mysql://u:secret@localhost/x")
     code, out, err = run(args(lines=write(tmp_path, "ok"), trainee="aiko"))
     assert code == 1 and out == "" and "session store" in err and "secret" not in err
+
+
+def _strong_examples() -> list[tuple[str, str]]:
+    cat = catalog()
+    return [(sid, ex.id) for sid in SEED_IDS for ex in cat.scenario(sid).examples if ex.label == "strong"]
+
+
+@pytest.mark.parametrize("sid,example", _strong_examples())
+def test_seed_strong_example_draws_out_every_need(tmp_path: Path, sid: str, example: str) -> None:
+    """Replaying a strong calibration transcript's trainee turns brings every need out by asking."""
+    s = catalog().scenario(sid)
+    ex = next(e for e in s.examples if e.id == example)
+    lines = [t.text.replace("\n", " ") for t in ex.turns if t.role == "trainee"]
+    session = seed_session(tmp_path, sid, lines)
+    assert sorted(session.state.revealed_needs) == sorted(n.id for n in s.hidden_needs)
+    assert session.state.volunteered_needs == []
+
+
+def test_email_reply_answers_every_question_at_once(tmp_path: Path) -> None:
+    s = catalog().scenario("apple-email-ja")
+    ex = next(e for e in s.examples if e.label == "strong")
+    first = ex.turns[1].text.replace("\n", " ")
+    session = seed_session(tmp_path, "apple-email-ja", [first])
+    reply = session.turns[-1].text
+    assert sorted(session.state.revealed_needs) == sorted(n.id for n in s.hidden_needs)
+    for need in s.hidden_needs:
+        assert any(d in reply for d in need.disclosure), need.id
+
+
+def test_hold_longer_than_a_day_names_its_line(tmp_path: Path) -> None:
+    code, _, err = run(args(lines=write(tmp_path, "ok", "/hold 90000")))
+    assert code == 1 and "lines.txt:2: a hold is at most 86400 seconds" in err
+
+
+def test_openai_backend_plays_through_the_fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--backend openai: same session shape, the model's words, the scripted engine's state."""
+    from fake_openai import FakeOpenAI
+
+    with FakeOpenAI(default="Oh... actually, it's for my daughter's birthday on Thursday.") as srv:
+        monkeypatch.setenv("SIMULATOR_LLM_BASE_URL", srv.base_url)
+        monkeypatch.setenv("SIMULATOR_LLM_MODEL", "fake-model")
+        code, out, err = run(args(lines=write(tmp_path, "Is it for a special occasion?"), backend="openai"))
+    assert code == 0, err
+    session = Session.model_validate_json(out)
+    assert session.backend == "openai" and session.state.revealed_needs == ["birthday"]
+    assert session.turns[-1].role == "customer" and session.turns[-1].source == "llm"
+
+
+def test_exact_session_json_on_the_fixture(tmp_path: Path) -> None:
+    """The whole output of `play --trainee-lines`, asserted in full (simonw/llm style)."""
+    f = write(tmp_path, "Hello, thank you for calling. You must have been worried.", "Please wait a moment.",
+              "/hold 45 Thank you for waiting. I will ship it today by 10:04.", "May I hang up first?")
+    code, out, err = run(args(lines=f, seed=3))
+    assert (code, err) == (0, "")
+
+    def c(text: str, at: str) -> dict:
+        return {"role": "customer", "text": text, "at": at, "source": "scripted"}
+
+    def t(text: str, at: str) -> dict:
+        return {"role": "trainee", "text": text, "at": at, "source": "trainee"}
+
+    assert json.loads(out) == {
+        "scenario": "fixture-gift-en",
+        "backend": "scripted",
+        "turns": [
+            c("Hello... I'm calling about my order.", "10:00:00"),
+            t("Hello, thank you for calling. You must have been worried.", "10:00:00"),
+            c("Thank you. I was anxious about it.", "10:01:00"),
+            t("Please wait a moment.", "10:01:00"),
+            c("How long will that be?", "10:02:00"),
+            c("Um... hello? Are you still there?", "10:02:45"),  # said during the 45 s hold
+            t("Thank you for waiting. I will ship it today by 10:04.", "10:02:45"),
+            c("All right, I'll wait until then.", "10:03:45"),
+            t("May I hang up first?", "10:03:45"),
+            c("Thanks so much. Bye.", "10:04:45"),
+        ],
+        "state": {
+            "revealed_needs": [], "mood": 0.2, "clock": "10:04:45", "turn": 6,
+            "ended": True, "ended_by": "trainee",
+            "promises": [{"turn": 3, "text": "a moment", "due": None, "concrete": False},
+                         {"turn": 6, "text": "today by 10:04", "due": "10:04:00", "concrete": True}],
+            "volunteered_needs": [], "passed_events": [], "last_reply": "Thanks so much. Bye.",
+            "seed": 3, "hold_seconds": 45, "trainee_turns": 4, "history": [],
+        },
+    }
+
+
+def test_unknown_scenario_mentions_broken_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.loading import default_catalog
+
+    scen = tmp_path / "scenarios"
+    scen.mkdir()
+    (scen / "broken.yaml").write_text("id: broken-en\nlanguage: en\ntitel: x\n", encoding="utf-8")
+    monkeypatch.setenv("SIMULATOR_SCENARIOS_DIR", str(scen))
+    default_catalog.cache_clear()
+    try:
+        code, _, err = run(args(scenario="broken-en", lines=write(tmp_path, "hi")))
+    finally:
+        default_catalog.cache_clear()
+    assert code == 1 and err.count("\n") == 1
+    assert "unknown scenario 'broken-en'" in err and "broken.yaml:" in err and "simulator validate" in err

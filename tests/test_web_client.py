@@ -231,3 +231,132 @@ def test_supervisor_page_disabled_without_credentials(tmp_path: Path) -> None:
             c.predict("id: x\n", "x.yaml", "ja", api_name="/validate_scenario")
     finally:
         running.close()
+
+
+def test_concurrent_trainees_stay_isolated(app: RunningApp) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def play(i: int) -> tuple[str, list[str]]:
+        c = client(app)
+        name = f"concurrent-{i}"
+        c.predict(name, "order-inquiry-en", "en", api_name="/start")
+        c.predict(f"Thank you for calling, this is agent {i}. May I have your order number?", "en", api_name="/send")
+        out = c.predict(f"I will check it now and call you back by 15:{10 + i:02d}.", "en", api_name="/send")
+        out = c.predict("en", api_name="/end")
+        return name, texts(out[CHAT])
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(play, range(8)))
+    for i, (name, chat) in enumerate(results):
+        assert any(f"agent {i}." in line for line in chat)
+        assert not any(f"agent {j}." in line for j in range(8) if j != i for line in chat)
+        stored = app.services.store.list_sessions(trainee=name)
+        assert len(stored) == 1 and stored[0].total is not None and stored[0].turns >= 5
+
+
+def test_serve_command_prints_url_and_serves(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.web_server import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIMULATOR_LLM_", "SIMULATOR_SUPERVISOR_"))}
+    env.pop("SIMULATOR_DATABASE_URL", None)  # the default: ./data/simulator.db under the cwd
+    env.update(PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
+    (tmp_path / ".env").write_text("SIMULATOR_LLM_API_KEY=secret\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", str(port)], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        seen = ""
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+            if f"http://127.0.0.1:{port}" in line and "Simulator web app" in line:
+                break
+        assert f"Simulator web app: http://127.0.0.1:{port}" in seen, seen + proc.stderr.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as r:
+            assert r.status == 200
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        out = c.predict("serve-test", "catalog-bride-en", "en", api_name="/start")
+        assert len(out[CHAT]) == 1
+        db = tmp_path / "data" / "simulator.db"
+        assert db.exists()
+        for target in ["data/simulator.db", str(db), ".env", str(tmp_path / ".env")]:
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/file={target}", timeout=10)
+            assert e.value.code in (403, 404), target
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert "supervisor page disabled" in proc.stderr.read()
+
+
+def test_upload_size_is_capped(app: RunningApp) -> None:
+    import httpx
+    url = f"{app.url.rstrip('/')}/gradio_api/upload"
+    small = httpx.post(url, files={"files": ("ok.yaml", b"id: x\n")}, timeout=20)
+    assert small.status_code == 200
+    big = httpx.post(url, files={"files": ("big.yaml", b"#" * 600_000)}, timeout=20)
+    assert big.status_code == 413
+
+
+def test_report_export_html(app: RunningApp) -> None:
+    t = client(app)
+    t.predict("Report Reader", "sim-activation-en", "en", api_name="/start")
+    t.predict("Good news: your application did arrive. You must have been worried.", "en", api_name="/send")
+    t.predict("en", api_name="/end")
+    s = login(app)
+    file = s.predict("html", "Report Reader", "", "", "", "en", api_name="/export")[0]
+    with urllib.request.urlopen(file["url"], timeout=10) as r:
+        html = r.read().decode("utf-8")
+    assert "Report Reader" in html and "<html" in html.lower()
+    file, msg = s.predict("pdf", "nobody-has-this-name", "", "", "", "en", api_name="/export")
+    assert file is None and "no session matches" in msg
+
+
+def test_supervisor_tries_a_draft(app: RunningApp) -> None:
+    s = login(app)
+    draft = (app.root / "scenarios" / "morning-delivery-en.yaml").read_text(encoding="utf-8")
+    chat = s.predict(draft, "morning-delivery-en.yaml", "en", api_name="/editor_try_start")[0]
+    assert len(chat) == 1
+    chat, err, _ = s.predict("I'm sorry, you must be worried. I'll call the carrier and update you by 12:30.",
+                             "en", api_name="/editor_try_send")
+    assert len(chat) == 3 and err == ""
+    assert app.services.store.list_sessions(trainee=SUPERVISOR[0]) == []  # trials are not stored
+    broken = draft.replace("channel: phone", "channel: pager", 1)
+    chat, err = s.predict(broken, "morning-delivery-en.yaml", "en", api_name="/editor_try_start")
+    assert "morning-delivery-en.yaml:" in err
+
+
+def test_llm_customer_streams_into_the_chat(tmp_path: Path) -> None:
+    """The OpenAI backend against the loopback fake: deltas appear as typing, then the reply;
+    when the endpoint fails, the scripted line takes over with a notice the trainee can read."""
+    from simulator.customers import make_backend
+    from simulator.llm import LLMSettings
+    from tests.fake_openai import Fault, FakeOpenAI
+
+    with FakeOpenAI(default="はい、そうなんです。実は急いでいて…", chunk_chars=4, chunk_delay=0.05) as srv:
+        settings = LLMSettings(base_url=srv.base_url, model="fake-model", timeout=5, max_retries=0)
+        running = start_app(tmp_path, backend=make_backend("openai", settings))
+        try:
+            c = client(running)
+            c.predict("LLM trainee", "catalog-bride-ja", "ja", api_name="/start")
+            job = c.submit("ご心配をおかけしております。私が確認いたします。", "ja", api_name="/send")
+            final = job.result(timeout=60)
+            partials = [texts(o[CHAT])[-1] for o in job.outputs() if o and o[CHAT]]
+            assert texts(final[CHAT])[-1].endswith("はい、そうなんです。実は急いでいて…")
+            assert any(p.endswith(" …") for p in partials), partials  # typing shown while streaming
+            stored = running.services.store.list_sessions(trainee="LLM trainee")
+            assert stored[0].backend == "openai" and stored[0].turns == 3
+
+            srv.script(Fault.status(500))
+            out = c.predict("16時までに発送いたします。", "ja", api_name="/send")
+            assert len(out[CHAT]) == 5 and out[NOTICE]  # scripted fallback line plus a notice
+        finally:
+            running.close()

@@ -9,6 +9,7 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -44,7 +45,8 @@ class RunningApp:
         self.services.store.close()
 
 
-def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR) -> RunningApp:
+def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
+              backend: Any = None) -> RunningApp:
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
     for f in (REPO / "scenarios").glob("*.yaml"):
@@ -52,7 +54,7 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR) ->
     catalog = Catalog.load([scen, REPO / "rubrics"])
     assert not catalog.problems, catalog.problems
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
-    services = Services(catalog=catalog, store=Store(f"sqlite:///{root / 'sim.db'}"), backend=ScriptedCustomer(),
+    services = Services(catalog=catalog, store=Store(f"sqlite:///{root / 'sim.db'}"), backend=backend or ScriptedCustomer(),
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
                         auth=SupervisorAuth(creds), scenario_dir=scen, draft_backend=ScriptedCustomer())
     demo = build_app(services)

@@ -149,7 +149,13 @@ class OutputGuard:
             terms[fold(w)] = f"breaks character ('{w}')"
         for h in prompt_headings():
             terms[fold(h)] = f"prompt heading '{h}'"
-        self._fixed_terms = {k: v for k, v in terms.items() if k}
+        # Single English words ("score", "openai") are matched as whole words: in the folded
+        # letter stream "this core" would contain "score". Phrases and Japanese stay folded.
+        words = (*RUBRIC_WORDS, *CHARACTER_BREAKS)
+        phrases = {fold(w) for w in words if not (w.isascii() and w.isalpha())}  # "hidden need" -> hiddenneed
+        single = {fold(w) for w in words if w.isascii() and w.isalpha()} - phrases
+        self._word_res = {why: re.compile(rf"\b{re.escape(k)}\b") for k, why in terms.items() if k in single}
+        self._fixed_terms = {k: why for k, why in terms.items() if k and k not in single}
         self._terms_cache: dict[str, set[str]] = {}
         self._secrets_cache: dict[frozenset[str], dict[str, str]] = {}
 
@@ -186,7 +192,11 @@ class OutputGuard:
             for a, b in zip(words, words[1:]):
                 if any(len(fold(w)) >= 4 and fold(w) not in COMMON_EN for w in (a, b)):
                     found.add(a + b)
-        return {fold(t) for t in found if len(fold(t)) >= 2 and fold(t) not in self._public}
+        terms = {fold(t) for t in found if len(fold(t)) >= 2 and fold(t) not in self._public}
+        # Whole lines too: a soft disclosure ("if it could come a little sooner...") has no
+        # distinctive word, but said verbatim it can only have come from the scenario file.
+        terms |= {fold(t) for t in (need.description, *need.disclosure) if len(fold(t)) >= 8}
+        return terms
 
     def secret_terms(self, revealed: Collection[str]) -> dict[str, str]:
         """Folded term -> need id, for every hidden need not yet revealed (minus revealed needs' words)."""
@@ -229,6 +239,8 @@ class OutputGuard:
         secrets = self.secret_terms(revealed)
         shingles = prompt_shingles()
         for variant in _decodings(reply):
+            plain = unicodedata.normalize("NFKC", variant).casefold()
+            reasons.extend(why for why, rx in self._word_res.items() if rx.search(plain))
             folded = fold(variant)
             if any(folded[i:i + n] in shingles for n in set(SHINGLE.values()) for i in range(len(folded) - n + 1)):
                 reasons.append("repeats the prompt's wording")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import re
 import weakref
 from collections.abc import AsyncIterator, Sequence
@@ -43,6 +44,7 @@ from simulator.models import CustomerState, LocalText, Rubric, Scenario, Turn
 from simulator.tokens import message_token_counter
 
 PROMPTS = Path(__file__).parent / "prompts"
+log = logging.getLogger(__name__)
 
 FaultKind = Literal["unavailable", "auth", "rate_limit", "server_error", "bad_request", "timeout",
                     "cut", "empty", "guard", "missed_disclosure"]
@@ -141,6 +143,8 @@ def _classify(exc: BaseException) -> _Fault:
     if isinstance(exc, openai.APIStatusError):
         return _Fault("server_error" if exc.status_code >= 500 else "bad_request", str(exc))
     # A body broken mid-stream surfaces as a bare APIError or an httpx2 transport error.
+    if not isinstance(exc, (openai.APIError, httpx2.HTTPError)):
+        log.exception("unexpected error while asking the LLM customer", exc_info=exc)
     return _Fault("cut", f"{type(exc).__name__}: {exc}")
 
 
@@ -204,6 +208,9 @@ class LLMCustomer:
             return
 
         gen = await self.generate(scenario, step, state, history, hold_seconds)
+        if gen.fault is not None:  # operators see why; the trainee sees the short notice
+            log.warning("LLM customer fell back to the scripted line (%s, %s, attempt %d): %s",
+                        scenario.id, gen.fault, gen.attempts, gen.detail)
         if gen.fault is None:
             turn = scripted_turn.model_copy(update={"text": gen.text, "source": "llm"})
             notice = None
@@ -260,7 +267,7 @@ class LLMCustomer:
         terms = guard.secret_terms(before.revealed_needs)
         line, folded = fold(step.reply.turn.text), fold(text)
         for need in step.newly_revealed:
-            own = [t for t, n in terms.items() if n == need and t in line]
+            own = [t for t, n in terms.items() if n == need and t in line and t != line]  # words, not the line
             if own:
                 if not any(t in folded for t in own):
                     return False

@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
-from simulator.customers import ContactEndedError, CustomerBackend, ReplyEvent, make_backend
+from simulator.customers import ContactEndedError, CustomerBackend, make_backend
 from simulator.customers.base import CustomerReply
+from simulator.customers.scripted import MAX_HOLD_SECONDS
 from simulator.models import CustomerState, Scenario, Session, Turn, format_clock, parse_clock
 
 MAX_LINE_CHARS = 2000  # same cap as the web chat: a pasted essay is a mistake, not a turn
@@ -49,6 +50,8 @@ def parse_step(text: str, line: int = 0, where: str = "input") -> Step | None:
         m = _HOLD.match(text)
         if not m:
             raise PlayError(f"{where}:{line}: write '/hold SECONDS [message]', e.g. '/hold 45', got {text!r}")
+        if int(m[1]) > MAX_HOLD_SECONDS:
+            raise PlayError(f"{where}:{line}: a hold is at most {MAX_HOLD_SECONDS} seconds, got {m[1]}")
         return Step(hold=int(m[1]), message=(m[2] or "").strip(), line=line)
     if text.startswith("/") and re.match(r"^/[a-z]+\b", text):
         raise PlayError(f"{where}:{line}: unknown command {text.split()[0]!r} (known: /hold SECONDS, /quit)")
@@ -81,9 +84,14 @@ def resolve_scenario(ref: str) -> Scenario:
     try:
         if ref.endswith((".yaml", ".yml")):
             return load_scenario(ref)
-        return default_catalog().scenario(ref)
+        catalog = default_catalog()
+        return catalog.scenario(ref)
     except KeyError as e:
-        raise PlayError(str(e.args[0]) if e.args else f"unknown scenario '{ref}'") from None
+        msg = str(e.args[0]) if e.args else f"unknown scenario '{ref}'"
+        if catalog.problems:  # the wanted file may be one that failed to load: say so
+            msg += (f"; {len(catalog.problems)} problem(s) in the scenario files, first: "
+                    f"{catalog.problems[0]} (run `simulator validate`)")
+        raise PlayError(msg) from None
     except LoadError as e:
         first = str(e).splitlines()[0] if str(e) else ref
         raise PlayError(f"scenario file is invalid: {first}") from None
@@ -140,7 +148,6 @@ class Player:
         opening = backend.start(scenario, seed=seed)
         self.state: CustomerState = opening.state
         self.turns: list[Turn] = []
-        self.notices: list[str] = []
         self._record(opening.turn)
 
     def _record(self, turn: Turn | None) -> None:
@@ -154,11 +161,18 @@ class Player:
         """Say `step` to the customer; `on_delta(text)` receives streamed pieces."""
         if self.state.ended:
             raise ContactEndedError("the contact has already ended; no further messages are taken")
+        if step.hold and step.message:
+            # The customer reacts to a hold while on it, before the trainee is back and speaks.
+            held = await self.play(Step(hold=step.hold, line=step.line), on_delta)
+            if held.turn is not None and on_delta:
+                on_delta("\n")
+            if self.state.ended:
+                return held
+            step = step.model_copy(update={"hold": 0})
         if step.message:
             at = format_clock(parse_clock(self.state.clock) + step.hold)
             self._record(Turn(role="trainee", text=step.message, at=at, source="trainee"))
         final: CustomerReply | None = None
-        ev: ReplyEvent
         async for ev in self.backend.stream(self.scenario, step.message, self.state, hold_seconds=step.hold):
             if ev.delta and on_delta:
                 on_delta(ev.delta)
@@ -167,8 +181,6 @@ class Player:
         if final is None:
             raise RuntimeError("customer stream ended without a final reply")
         self.state = final.state
-        if final.notice:
-            self.notices.append(final.notice)
         self._record(final.turn)
         return final
 
@@ -189,7 +201,9 @@ async def play_lines(player: Player, steps: list[Step], err: TextIO) -> Session:
             print(f"simulator play: the contact ended ({player.state.ended_by}) before line {step.line}; "
                   f"{left} line(s) not played", file=err)
             break
-        await player.play(step)
+        reply = await player.play(step)
+        if reply.notice:  # e.g. the LLM was unavailable and the scripted line stood in
+            print(f"simulator play: line {step.line}: {reply.notice}", file=err)
     player.finish()
     return player.session()
 

@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel
 
-from simulator.language import IntentHit, detector_for, find_time_expressions
+from simulator.language import IntentHit, TimeExpression, detector_for, find_time_expressions
 from simulator.models import Condition, CustomerState, Scenario, Signals, parse_clock
 
 # Intents that, alone next to an apology, leave it a bare apology: no feeling named, no
@@ -21,18 +21,11 @@ _SMALL_TALK = {"apologises", "greets", "thanks", "closes"}
 _REASSURING = {"shares_good_news", "takes_ownership", "offers_faster_option", "offers_alternative",
                "offers_callback"}
 _POLICY = {"hides_behind_policy", "blames_others", "argues_back"}
-# A question the language layer has no intent for still asks something: "?" or a polite
-# Japanese question ending (…でしょうか。 / …ますか。), where the question mark is usually left out.
-_QUESTION = re.compile(r"[?？]|(?:でしょうか|ですか|ますか|ませんか|いただけますか)(?=[。．\s」]|$)")
-
-
-class TimeSeen(BaseModel):
-    """One time expression of the message, as the engine needs it (from find_time_expressions)."""
-
-    text: str
-    kind: str
-    concrete: bool
-    due: str | None = None
+# A question the language layer has no intent for still asks something: "?", a polite Japanese
+# question ending (…でしょうか。 / …ますか。, the question mark usually left out) or a request
+# to be told (教えてください / please tell me).
+_QUESTION = re.compile(r"[?？]|(?:でしょうか|ですか|ますか|ませんか)(?=[。．\s」]|$)"
+                       r"|教えて|お聞かせ|伺(?:っ|い|え)|\btell me\b|\blet me know\b", re.IGNORECASE)
 
 
 class Reading(BaseModel):
@@ -40,7 +33,7 @@ class Reading(BaseModel):
 
     message: str
     intents: list[str]
-    times: list[TimeSeen]
+    times: list[TimeExpression]
     clock_seconds: int
     mood: float  # after this message's mood rules: an empathetic line can unlock a condition at once
 
@@ -84,8 +77,7 @@ class Reading(BaseModel):
 def read_message(scenario: Scenario, message: str, clock: str, mood: float | None = None) -> Reading:
     """Intents (built-in + scenario patterns) and time expressions, read at `clock` (HH:MM:SS)."""
     detector = detector_for(scenario)
-    times = [TimeSeen(text=t.text, kind=t.kind, concrete=t.concrete, due=t.due)
-             for t in find_time_expressions(message, scenario.language, now=clock)]
+    times = find_time_expressions(message, scenario.language, now=clock)
     return Reading(message=message, intents=sorted(detector.intents(message)), times=times,
                    clock_seconds=parse_clock(clock), mood=0.0 if mood is None else mood)
 

@@ -6,9 +6,10 @@ new state is handed back as a new object. The LLM engine runs it underneath to d
 its decision is also exposed as a typed `ScriptedStep` (which line kind won, what came out).
 
 One step: the trainee speaks after the hold (clock + hold); clock events passed by then are
-recorded; the message is read at that time (intents, time expressions); promises are recorded; apply mood rules, then
-pick the reply by priority (see `_candidates`). A reply never repeats the previous one verbatim:
-a kind whose every variant equals the last reply yields to the next kind down.
+recorded; the message is read at that time (intents, time expressions); promises are recorded;
+mood rules apply; then the reply is picked by priority (see `_candidates`) and the clock moves
+on by seconds_per_turn. A reply never repeats the previous one verbatim: a kind whose every
+variant equals the last reply yields to the next kind down.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import BaseModel, Field
 from simulator.customers.base import CustomerReply, ReplyEvent
 from simulator.customers.rules import (Reading, any_holds, farewell, mood_after, read_message,
                                        signals_match)
-from simulator.models import CustomerState, Promise, Scenario, Turn, format_clock, parse_clock
+from simulator.models import ClockEvent, CustomerState, Promise, Scenario, Turn, format_clock, parse_clock
 
 HOLD_UNEASY_SECONDS = 30  # domain: 「少々」 is heard as ~30 s; past it the customer grows uneasy
 HOLD_LONG_SECONDS = 60  # past a minute the customer asks
@@ -33,7 +34,7 @@ MAX_MESSAGE_CHARS = 5000  # bounds the regex work per message; the UIs cap lower
 ReplyKind = Literal[
     "opening", "closing", "hang_up", "waiting_for_close", "hold_uneasy", "hold_long", "disclosure",
     "late_reply", "fact", "vague_wait", "policy", "rote_apology", "acknowledged", "concrete_time",
-    "reassured", "question", "volunteer", "filler", "silent"]
+    "reassured", "question", "volunteer", "filler", "announce", "silent"]
 
 
 class ContactEndedError(ValueError):
@@ -105,9 +106,15 @@ class ScriptedCustomer:
     # ------------------------------------------------------------------------------ one step
 
     def step(self, scenario: Scenario, message: str, state: CustomerState, hold_seconds: int = 0) -> ScriptedStep:
-        """React to `message` said after `hold_seconds` on hold. An empty message with a hold
-        is the trainee keeping the customer on hold in silence: the customer reacts (>= 30 s)
-        or stays silent (turn None)."""
+        """React to `message` said after `hold_seconds` on hold.
+
+        The customer's reaction to a hold ("are you still there?") is said DURING the hold, so it
+        comes from a hold-only call (empty message): >= 30 s uneasy, >= 60 s she asks, shorter
+        holds she waits in silence (turn None). With a message the trainee is back: the hold
+        only moves the clock and the reply answers the message."""
+        if not isinstance(state, CustomerState):
+            raise TypeError(f"state must be a CustomerState (from start() or the last reply), "
+                            f"got {type(state).__name__}")
         if state.ended:
             raise ContactEndedError(f"the contact has already ended (by {state.ended_by or 'unknown'}); "
                                     "start a new session to continue")
@@ -135,7 +142,7 @@ class ScriptedCustomer:
             "passed_events": [*state.passed_events, *(e.id for e in passed)],
         }
         if not message:
-            return self._hold_only(scenario, state, update, hold_seconds, [e.id for e in passed])
+            return self._hold_only(scenario, state, update, hold_seconds, passed)
 
         reading = read_message(scenario, message, said)
         mood = mood_after(scenario, reading.intents, state.mood)
@@ -146,7 +153,7 @@ class ScriptedCustomer:
                       promises=[*state.promises, *promises])
 
         rng = _rng(state)
-        cand, text = _pick(rng, self._candidates(scenario, reading, state, hold_seconds, rng), state.last_reply)
+        cand, text = _pick(rng, self._candidates(scenario, reading, state, rng), state.last_reply)
         announce = [e.announce for e in passed if e.announce]
         if announce and not cand.ends and cand.kind != "late_reply":  # a late reply already says it
             text = _join(scenario.language, *announce, text)
@@ -164,17 +171,33 @@ class ScriptedCustomer:
                             passed_events=[e.id for e in passed])
 
     def _hold_only(self, scenario: Scenario, state: CustomerState, update: dict[str, object],
-                   hold_seconds: int, passed: list[str]) -> ScriptedStep:
+                   hold_seconds: int, passed: list[ClockEvent]) -> ScriptedStep:
+        """On hold in silence: the customer reacts to a long hold, and to a clock event (a
+        cut-off) that passes meanwhile; otherwise she waits quietly (turn None)."""
+        ids = [e.id for e in passed]
+        announce = [e.announce for e in passed if e.announce]
         cands = self._hold_candidates(scenario, hold_seconds)
-        if not cands:
+        if not cands and not announce:
             return ScriptedStep(reply=CustomerReply(turn=None, state=state.model_copy(update=update)),
-                                kind="silent", passed_events=passed)
-        cands.append(Candidate(kind="filler", lines=scenario.replies.filler))
-        cand, text = _pick(_rng(state), cands, state.last_reply)
+                                kind="silent", passed_events=ids)
+        if state.turn + 1 >= scenario.end.max_turns:  # this reaction would be one turn too many
+            cand, text = _pick(_rng(state), [Candidate(kind="closing", lines=scenario.replies.closing,
+                                                       ends="max_turns")], state.last_reply)
+            update.update(turn=state.turn + 1, last_reply=text, ended=True, ended_by="max_turns")
+            turn = Turn(role="customer", text=text, at=str(update["clock"]), source="scripted")
+            return ScriptedStep(reply=CustomerReply(turn=turn, state=state.model_copy(update=update)),
+                                kind="closing", passed_events=ids)
+        text = ""
+        kind: ReplyKind = "announce"
+        if cands:
+            cands.append(Candidate(kind="filler", lines=scenario.replies.filler))
+            cand, text = _pick(_rng(state), cands, state.last_reply)
+            kind = cand.kind
+        text = _join(scenario.language, *announce, text)
         update.update(turn=state.turn + 1, last_reply=text)
         turn = Turn(role="customer", text=text, at=str(update["clock"]), source="scripted")
         return ScriptedStep(reply=CustomerReply(turn=turn, state=state.model_copy(update=update)),
-                            kind=cand.kind, passed_events=passed)
+                            kind=kind, passed_events=ids)
 
     @staticmethod
     def _hold_candidates(scenario: Scenario, hold_seconds: int) -> list[Candidate]:
@@ -187,7 +210,7 @@ class ScriptedCustomer:
         return out
 
     def _candidates(self, scenario: Scenario, reading: Reading, state: CustomerState,
-                    hold_seconds: int, rng: random.Random) -> list[Candidate]:
+                    rng: random.Random) -> list[Candidate]:
         """Every line kind that applies, highest priority first (the first fresh one wins)."""
         r = scenario.replies
         end = scenario.end
@@ -225,18 +248,16 @@ class ScriptedCustomer:
             return [Candidate(kind="hang_up", lines=r.closing, ends="customer")]
         if state.turn + 1 >= end.max_turns:
             return [Candidate(kind="closing", lines=r.closing, ends="max_turns")]
-        # 2. A long hold is felt before anything said after it.
-        out.extend(self._hold_candidates(scenario, hold_seconds))
-        # 3. A hidden need whose reveal condition holds (phone and chat: one at a time).
+        # 2. A hidden need whose reveal condition holds (phone and chat: one at a time).
         out.extend(reveal)
-        # 4. Too late for a need's solution.
+        # 3. Too late for a need's solution.
         out.extend(Candidate(kind="late_reply", lines=n.late_reply,
                              needs=[] if n.id in state.revealed_needs else [n.id]) for n in late)
-        # 5. Facts asked for, said together in file order (one question may ask several). Only a
+        # 4. Facts asked for, said together in file order (one question may ask several). Only a
         #    question draws a fact: "I'll send it by courier" is no question about the courier.
         if facts:
             out.append(Candidate(kind="fact", lines=[_join(scenario.language, *facts)]))
-        # 6-11. How the trainee said it.
+        # 5-11. How the trainee said it.
         flags: list[tuple[bool, ReplyKind, list[str]]] = [
             (reading.vague_wait, "vague_wait", r.vague_wait),
             (reading.policy, "policy", r.policy),

@@ -6,6 +6,7 @@ scenario's `patterns:`. Hits carry spans into the ORIGINAL text so quotes are ex
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -61,17 +62,17 @@ class _Rules:
             intent: [re.compile(p) for p in pats] for intent, pats in data.PATTERNS.items()}
         self.negatable: set[str] = set(data.NEGATABLE)
         self.past_sensitive: set[str] = set(data.PAST_SENSITIVE)
+        def optional(name: str) -> re.Pattern[str] | None:
+            # Context checks a language may leave out (Japanese negates after the verb only).
+            pattern = getattr(data, name, None)
+            return re.compile(pattern) if pattern else None
+
         self.neg_after = re.compile(data.NEGATION_AFTER)
-        before = getattr(data, "NEGATION_BEFORE", None)
-        self.neg_before = re.compile(before) if before else None
-        not_promise = getattr(data, "NOT_PROMISE_AFTER", None)
-        self.not_promise_after = re.compile(not_promise) if not_promise else None
-        not_promise_before = getattr(data, "NOT_PROMISE_BEFORE", None)
-        self.not_promise_before = re.compile(not_promise_before) if not_promise_before else None
-        past_after = getattr(data, "PAST_AFTER", None)
-        past_before = getattr(data, "PAST_BEFORE", None)
-        self.past_after = re.compile(past_after) if past_after else None
-        self.past_before = re.compile(past_before) if past_before else None
+        self.neg_before = optional("NEGATION_BEFORE")
+        self.not_promise_after = optional("NOT_PROMISE_AFTER")
+        self.not_promise_before = optional("NOT_PROMISE_BEFORE")
+        self.past_after = optional("PAST_AFTER")
+        self.past_before = optional("PAST_BEFORE")
 
     def negated(self, text: str, start: int, end: int) -> bool:
         if self.neg_after.search(text[end:end + 24]):
@@ -164,9 +165,9 @@ class IntentDetector:
         found: list[tuple[str, int, int]] = []
         starts = norm.starts
         for t in times:
-            # back to normalised coordinates: first char that starts at/after t.start
-            ns = next(k for k, s in enumerate(starts) if s >= t.start)
-            ne = max(k for k, s in enumerate(starts) if s < t.end) + 1
+            # back to normalised coordinates (starts never decrease, so bisect)
+            ns = bisect_left(starts, t.start)
+            ne = bisect_left(starts, t.end)
             if t.kind == "vague":
                 found.append(("vague_wait", ns, ne))
                 continue

@@ -162,8 +162,8 @@ def _kanji_numerals(chars: list[str], starts: list[int], ends: list[int]
             convert = not _ONE_OCLOCK_NOT.match(rest[1:])
         if convert and m.group() == "一" and rest.startswith("日"):
             convert = bool(_TEN_MINUTES_AFTER.match(rest[1:]))  # 素敵な一日 is "a day", not the 1st
-        if convert and m.start() > 0 and text[m.start() - 1] in "第唯統":
-            convert = False  # 第一 / 唯一 / 統一: ordinals and words, not quantities
+        if convert and m.start() > 0 and text[m.start() - 1] in "第唯統数":
+            convert = False  # 第一 / 唯一 / 統一: words, not quantities; 数十分: "some tens", vague
         if not convert:
             continue
         out_c.extend(chars[pos:m.start()]); out_s.extend(starts[pos:m.start()]); out_e.extend(ends[pos:m.start()])

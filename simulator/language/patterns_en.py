@@ -68,13 +68,13 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "asks_occasion": [
         r"\bspecial (?:occasion|day|event|date)\b", r"\bwhat (?:it'?s|is it|it is|they'?re|are they|this is) for\b",
-        r"\bgift\b(?! (?:box|boxes|set|sets|wrap|wrapping|card|voucher))", r"(?<!at )\bpresent\b", r"\bfor an? (?:occasion|event|celebration)\b",
+        r"\bgift\b(?! (?:box|boxes|set|sets|wrap|wrapping|card|voucher))", r"\b(?:a|the|birthday|christmas|wedding) present\b|\bpresent for\b", r"\bfor an? (?:occasion|event|celebration)\b",
         r"\bany (?:particular|special) (?:reason|occasion|event)\b", r"\bimportant (?:day|date|event|occasion)\b",
         r"\bwhat(?:'s| is) the occasion\b", r"\bis it for (?:a|an|something)\b",
     ],
     "asks_deadline": [
         r"\bwhen do you need (?:it|them|this|the [a-z]+)\b", r"\bby when\b", r"\bwhen (?:would|will) you need\b",
-        r"\bneed (?:it|them) by\b", r"\bin a hurry\b", r"\burgent(?:ly)?\b", r"\bdeadline\b",
+        r"\bneed (?:it|them) by\b", r"\bin a (?:bit of a |real )?(?:hurry|rush)\b", r"\burgent(?:ly)?\b", r"\bdeadline\b",
         r"\bwhen (?:would|do) you (?:like|want|prefer) (?:it|them|delivery)", r"\bpreferred (?:delivery )?(?:date|time)\b",
         r"\bhow soon\b",
     ],
@@ -88,14 +88,14 @@ PATTERNS: dict[str, list[str]] = {
         r"\bwill (?:you|someone|anyone|somebody) be (?:at home|home|in|around|available|there|away)\b",
         r"\b(?:are|will) you (?:be )?(?:away|out of town|travell?ing)\b", r"\bwhen (?:are|will) you (?:be )?(?:home|available|in)\b",
         r"\bconvenient (?:time|day|date|for you)\b", r"\bable to (?:receive|accept|sign for|pick up)\b",
-        r"\b(?:suit|suits|work for|works for) you\b",
+        r"\b(?:suit|suits|work for|works for|works best for|work best for) you\b",
     ],
     "asks_recipient": [
         r"\bwho(?:'s| is| are) (?:it|they|this|the (?:gift|present|parcel|order)) for\b", r"\bfor yourself\b",
         r"\bthe recipient\b", r"\bwho (?:will|would) (?:be receiving|receive)\b", r"\bfor someone (?:else|special)\b",
     ],
     "asks_identification": [
-        r"\b(?:your|the) (?:full )?name\b", r"\border (?:number|no\.?|id)\b", r"\b(?:phone|telephone|contact|mobile) number\b",
+        r"\b(?:your|the) (?:full )?name\b", r"\b(?:order|application|confirmation|booking) (?:number|no\.?|id)\b", r"\b(?:phone|telephone|contact|mobile) number\b",
         r"\b(?:order|purchase) date\b", r"\bwhen did you (?:order|place (?:the|your) order|purchase|buy)\b",
         r"\bdate of (?:the |your )?order\b", r"\b(?:tracking|reference|account|customer|membership) number\b",
         r"\b(?:your|the) (?:postcode|post code|zip code|address|date of birth|email address)\b",
@@ -118,7 +118,9 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "offers_faster_option": [
         r"\b(?:ship|send|dispatch|get) (?:it |them |this |that |your [a-z]+ |the [a-z]+ )?(?:out )?(?:today|this afternoon)\b",
-        r"\bsame[- ]day\b", r"\bexpress\b", r"\bexpedite[ds]?\b", r"\bpriority (?:shipping|delivery|mail)\b",
+        r"\bsame[- ]day\b",
+        r"\bexpress(?= (?:shipping|delivery|post|mail|service|option|courier|parcel))|\b(?:by|via|use|with) express\b",
+        r"\bexpedite[ds]?\b", r"\bpriority (?:shipping|delivery|mail)\b",
         r"\bovernight (?:shipping|delivery)\b", r"\bnext[- ]day (?:delivery|shipping)\b",
         r"\bfaster (?:shipping|delivery|option|way)\b", r"\brush (?:it|the order|delivery)\b",
         r"\bbefore the (?:[0-9:]+ )?cut-?off\b",
@@ -127,10 +129,11 @@ PATTERNS: dict[str, list[str]] = {
         r"\bchange (?:the |your )?(?:delivery )?(?:date|time|address|day)\b", r"\bre-?deliver(?:y|ed)?\b",
         r"\bpick (?:it |them )?up\b", r"\bpickup\b", r"\bcollect (?:it|them) (?:from|at)\b",
         r"\b(?:a |an )?(?:different|another|alternative) (?:address|date|day|time|delivery|option)\b",
-        r"\bhold (?:it|the parcel|the package) at\b", r"\breschedul(?:e|ing)\b", r"\bin the meantime\b", r"\binterim\b",
+        r"\bhold (?:it|the parcel|the package) at\b", r"\bredirect\b|\bdivert\b",
+        r"\bdeliver (?:it |them )?to (?:your|a) (?:office|work|workplace|neighbou?r)\b", r"\breschedul(?:e|ing)\b", r"\bin the meantime\b", r"\binterim\b",
     ],
     "interim_update": [
-        r"\bkeep you (?:updated|posted|informed)\b", r"\bupdate you\b", r"\bprogress (?:report|update)\b",
+        r"\bkeep you (?:updated|posted|informed)\b", r"\bupdate you\b", r"\b(?:send|give) you (?:an )?updates?\b", r"\bprogress (?:report|update)\b",
         r"\beven (?:if|when) (?:there(?:'s| is) )?no (?:news|update|progress)\b",
     ],
     "asks_to_hold": [
@@ -159,7 +162,7 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "closes": [
         r"\bgood-?bye\b|\bbye\b", r"\bhave a (?:nice|good|great|lovely|wonderful) (?:day|evening|afternoon|weekend|one)\b",
-        r"\btake care\b", r"\bthank(?:s| you) for (?:your call|your time|calling)\b", r"\b(?:kind|best) regards\b",
+        r"\btake care\b", r"\b(?:talk|speak) (?:to you )?soon\b", r"\bthank(?:s| you) for (?:your call|your time|calling)\b", r"\b(?:kind|best) regards\b",
     ],
 }
 

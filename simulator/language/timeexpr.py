@@ -24,12 +24,16 @@ DAY = 24 * 3600
 class TimeExpression(BaseModel):
     model_config = ConfigDict(frozen=True)  # cached and shared between callers
 
-    text: str  # exact substring of the original text
+    text: str  # exact substring of the original text: original[start:end]
     start: int
     end: int
-    concrete: bool
+    concrete: bool  # everything but kind "vague"
     kind: Kind
-    due: str | None = None  # HH:MM:SS, absolute; clock times, and durations when `now` is known
+    # HH:MM:SS, absolute: clock times always; durations and rhythms (first update) when `now`
+    # is known; None for dates (明日の午前中, by tomorrow morning) and vague phrases.
+    due: str | None = None
+    # Seconds from `now`: a duration's (upper) length, a rhythm's interval, a clock time's
+    # distance (wrapping past midnight), a span of calendar days; None when unknown.
     within_seconds: int | None = None
 
 
@@ -80,7 +84,6 @@ def _clock(hour: int, minute: int, marker: str) -> int | None:
 
 # ----------------------------------------------------------------------- japanese rules
 
-_NUM = r"(\d{1,3})"
 _JA_CORE = r"(?:(?P<h>\d{1,2})時(?!間)(?:(?P<m>\d{1,2})分|(?P<half>半))?|(?P<hh>\d{1,2}):(?P<mm>\d{2})|(?P<noon>正午))"
 
 
@@ -137,6 +140,7 @@ _JA_RULES: list[tuple[str, _Builder]] = [
      r"(?P<unit>秒|分|時間|営業日|日間|日|週間|か月|ヶ月|カ月)(?!曜)(?P<half>半)?"
      r"(?P<qual>(?:ほど|程度|程|くらい|ぐらい|位|前後)?(?:以内(?:に)?|後|で|まで(?:に)?|のうち|以上)?)", _ja_duration),
     (r"(?:本日|今日|きょう)(?:中|のうち)(?:に)?", _date),
+    (r"一両日(?:中)?(?:に)?", _date),
     (r"(?:本日|今日|きょう)の?(?:午前中|午後|夕方)(?:まで(?:に)?|中に|に|には)?", _date),
     (r"(?:明日|明後日|あす|あさって)(?:の)?(?:午前中|午前|午後|朝|夕方|夜|中|うち|以降)(?:に|まで(?:に)?|には)?", _date),
     (r"(?:明日|明後日|あす|あさって)(?:まで(?:に(?:は)?)?|には)", _date),
@@ -146,9 +150,11 @@ _JA_RULES: list[tuple[str, _Builder]] = [
     (r"\d{1,2}月\d{1,2}日" + _WD_JA + r"?" + _PART_JA + r"?(?:まで(?:に)?|頃|中)?", _date),
     (r"\d{1,2}日" + _WD_JA + _PART_JA + r"?(?:まで(?:に)?|頃|中)?", _date),  # 29日(土)午前中
     (r"\d{1,2}日" + _PART_JA + r"(?:まで(?:に)?|頃|中)?", _date),  # 29日の午前中
-    (r"もうしばらく|今しばらく|しばらく|暫く|もう少々|少々|もう少し|後ほど|のちほど|追って"
+    # 少々 / もう少し only as a wait ("もう少し詳しく" asks for detail, it is no wait)
+    (r"もうしばらく|今しばらく|しばらく|暫く|(?:もう)?少々(?=\s*(?:お待|お時間|時間|かか|待|ください|、|。|$))"
+     r"|もう少し(?:だけ)?(?=お待|お時間|時間|かか|待)|後ほど|のちほど|追って"
      r"|(?:できる|出来る)(?:だけ|限り)(?:早く|早め|早急|すぐ)|なるべく(?:早く|早め)|早急に|至急|近日中|近いうち"
-     r"|順次|数(?:秒|分|時間|日|週間)(?:ほど|程度|後|以内|中|で)?|いずれ|そのうち|後日|間もなく|まもなく|折を見て", _vague),
+     r"|順次|数十?(?:秒|分|時間|日|週間)(?:ほど|程度|後|以内|中|で)?|早め(?:に)?|いずれ(?!か|も|の)|そのうち|後日|間もなく|まもなく|折を見て", _vague),
 ]
 
 # ------------------------------------------------------------------------ english rules
@@ -162,7 +168,7 @@ def _en_clock(m: re.Match[str]) -> _Cand | None:
     if m["noon"]:
         hour, minute, marker = (0, 0, "am") if m["noon"] == "midnight" else (12, 0, "pm")
     elif m["h"]:
-        hour, minute = int(m["h"]), int(m["m"] or 0)
+        hour, minute = int(_num_en(m["h"])), int(m["m"] or 0)
         marker = "" if "clock" in m["ap"] else ("pm" if m["ap"][0] == "p" else "am")
     else:
         hour, minute, marker = int(m["hh"]), int(m["mm"]), ""
@@ -197,15 +203,17 @@ def _en_rhythm(m: re.Match[str]) -> _Cand | None:
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _EN_RULES: list[tuple[str, _Builder]] = [
-    (r"\bevery (?:(?P<n>" + _NUM_EN + r") )?(?P<unit>half(?:-| an | a )hour|seconds?|minutes?|mins?|hours?|hrs?)\b"
+    (r"\bevery (?:(?P<n>" + _NUM_EN + r") )?(?P<unit>half(?:-| |an |a )hour|seconds?|minutes?|mins?|hours?|hrs?)\b"
      r"|\bhourly\b", _en_rhythm),
     (r"\b(?:(?:by|before|until|till|at|around|about|no later than|not later than)\s+)?"
      r"(?:(?P<day>today|tonight|tomorrow)\s+(?:at|by|before|around)\s+)?"
-     r"(?:(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>a\.m\.|p\.m\.|am\b|pm\b|o'?clock\b)|(?P<hh>\d{1,2}):(?P<mm>\d{2})\b"
+     r"(?:(?P<h>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?::(?P<m>\d{2}))?\s*"
+     r"(?P<ap>a\.m\.|p\.m\.|am\b|pm\b|o'?clock\b)|(?P<hh>\d{1,2}):(?P<mm>\d{2})\b"
      r"|(?P<noon>noon|midday|midnight)\b)(?:\s+(?P<day2>today|tomorrow))?", _en_clock),
     (r"\b(?:(?:within|in|after|about|around|approximately|roughly|under|less than|up to|no more than|for|another)\s+)?"
      r"(?:(?:about|around|approximately|roughly|the next|another)\s+)?(?P<n>" + _NUM_EN + r")"
      r"(?:\s*(?:-|to|or)\s*(?P<hi>" + _NUM_EN + r"))?\s*(?:more\s+)?(?P<unit>" + _UNIT_EN + r")\b", _en_duration),
+    (r"\bwithin the (?:next )?hour\b", lambda m: _Cand(m.start(), m.end(), "duration", seconds=3600)),
     (r"\b(?:by |before |until |within )?(?:the )?end of (?:the )?(?:day|today|business(?: day)?|this week|the week)\b", _date),
     (r"\b(?:(?:by|before|until|on|for) )?(?:tomorrow|the day after tomorrow) (?:morning|afternoon|evening|night)\b", _date),
     (r"\b(?:(?:by|before|until) )?(?:the day after tomorrow|tomorrow)\b", _date),
@@ -218,13 +226,25 @@ _EN_RULES: list[tuple[str, _Builder]] = [
      + r"|" + _MONTH + r" [0-3]?\d(?:st|nd|rd|th)?)\b", _date),
     (r"\b(?:(?:on|by|before|until|till|next) )?" + _WEEKDAY + r"(?:,? (?:the )?\d{1,2}(?:st|nd|rd|th)?(?: of)?(?: "
      + _MONTH + r")?| " + _MONTH + r" \d{1,2}(?:st|nd|rd|th)?)?\b(?:,? in the (?:morning|afternoon|evening))?", _date),
-    (r"\bshortly\b|\bsoon\b|\bas soon as (?:possible|we can|i can|it'?s ready|we're able)\b|\basap\b"
+    # "talk to you soon" closes a call; it is no wait
+    (r"\bshortly\b|(?<!talk to you )(?<!speak to you )(?<!see you )\bsoon\b|\bas soon as (?:possible|we can|i can|it'?s ready|we're able)\b|\basap\b"
      r"|\ba (?:little|bit|little bit) (?:longer|more|while)\b|\b(?:for )?a while\b|\bat some point\b"
      r"|\bin (?:a|just a) (?:moment|bit(?! of)|while|sec(?:ond)?|minute|jiffy)\b|\b(?:just|one) (?:a )?(?:moment|sec(?:ond)?|minute)\b"
      r"|\ba moment\b|\blater\b(?! than)|\beventually\b|\bin due course\b|\bin the (?:near )?future\b|\bsome ?time\b"
      r"|\ba few (?:seconds|minutes|hours|days|weeks)\b|\bmomentarily\b|\b(?:hold|hang) on\b|\bbefore long\b"
      r"|\bany (?:minute|day|time) now\b", _vague),
 ]
+
+# A bare request to wait ("お待ちください", "please bear with us") or "as soon as we know" is a
+# vague wait only when its sentence names no other time ("1分ほどお待ちください" is fine; "少々お待ちください"
+# is already one vague wait).
+_BARE_WAITS = {
+    "ja": re.compile(r"お待ち(?:ください|くださいませ|いただけますか|いただけますでしょうか|いただきます|願います)"
+                     r"|(?:分かり|わかり|確認(?:が)?(?:取れ|とれ|でき)|判明し|届き|入り)次第"),
+    "en": re.compile(r"\bplease (?:wait|hold)\b|\bbear with (?:us|me)\b|\bonce (?:we|i)(?:'ve| have)? (?:checked|heard|know)\b"
+                     r"|\bas soon as (?:we|i) (?:know|hear|can|have)\b|\bwhen (?:we|i) (?:know|hear) more\b"),
+}
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 
 _COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder]]] = {
     "ja": [(re.compile(p), b) for p, b in _JA_RULES],
@@ -240,6 +260,7 @@ def _candidates(text: str, language: str) -> list[_Cand]:
                 cand = build(m)
                 if cand is not None:
                     found.append(cand)
+    found.extend(_bare_waits(text, language, found))
     # Leftmost, then longest, then vague-before-concrete on an exact tie; drop overlaps.
     found.sort(key=lambda c: (c.start, -(c.end - c.start), c.priority))
     kept: list[_Cand] = []
@@ -247,6 +268,17 @@ def _candidates(text: str, language: str) -> list[_Cand]:
         if not kept or c.start >= kept[-1].end:
             kept.append(c)
     return kept
+
+
+def _bare_waits(text: str, language: str, found: list[_Cand]) -> list[_Cand]:
+    out = []
+    for m in _BARE_WAITS[language].finditer(text):
+        starts = [0] + [e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())]
+        end = _SENTENCE_END.search(text, m.end())
+        lo, hi = starts[-1], end.start() if end else len(text)
+        if not any(lo <= c.start < hi for c in found):
+            out.append(_Cand(m.start(), m.end(), "vague", priority=0))
+    return out
 
 
 def parse_now(now: str | None) -> int | None:

@@ -9,7 +9,7 @@ One move is 2; stock phrases only is 1; nothing, or arguing back, is 0-1.
 from __future__ import annotations
 
 from simulator.language import IntentHit
-from simulator.models import Criterion
+from simulator.models import Criterion, Evidence
 from simulator.scoring.card import Analysis, Finding, level_of
 from simulator.scoring.manipulation import sentence_bounds
 from simulator.scoring.view import STUFFING_FLAG, TranscriptView, TurnView, add_evidence, quote
@@ -27,9 +27,15 @@ def _is_rote_apology(tv: TurnView, hit: IntentHit, language: str) -> bool:
     return len(sentence) <= 28 if language == "ja" else len(sentence.split()) <= 9
 
 
+def _carries_specifics(tv: TurnView, hit: IntentHit, language: str) -> bool:
+    s, e = sentence_bounds(tv.text, hit.start)
+    rest = (tv.text[s:hit.start] + " " + tv.text[hit.end:e]).strip(" 、。,.!?！？—-")
+    return len(rest) >= 14 if language == "ja" else len(rest.split()) >= 6
+
+
 def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
     lang = view.language
-    ev: list = []
+    ev: list[Evidence] = []
     fired: list[str] = []
     findings: list[Finding] = []
     flags: list[str] = []
@@ -58,17 +64,30 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
     opener = next((tv for tv in view.trainee if tv.text.strip()), None)
     if opener is not None:
         first = next((h for h in sorted(opener.hits, key=lambda h: h.start)
-                      if h.intent not in ("greets", "thanks")), None)
+                      if h.intent not in ("greets", "thanks", "closes")), None)
         if first is not None and first.intent == "apologises" and _is_rote_apology(opener, first, lang):
             rote_opener = (opener, first)
     for tv, h in apologies:
         if (rote_opener is None or h is not rote_opener[1]) and not _is_rote_apology(tv, h, lang) and owned_apology is None:
             owned_apology = (tv, h)
 
+    # A feeling named inside a sentence that carries the customer's specifics («5日もご連絡がなく、
+    # 申し込みができているかご不安でしたよね», "Five days with no word — you must have been
+    # wondering...") is acceptance and empathy at once, as QA sheets count it.
+    if genuine["acknowledges_feeling"] and not genuine["restates_situation"]:
+        for tv, h in genuine["acknowledges_feeling"]:
+            if _carries_specifics(tv, h, lang):
+                genuine["restates_situation"].append((tv, h))
+                fired.append(f"situation reflected in the feeling sentence@turn{tv.index}")
+                break
     has = {m: bool(genuine[m]) for m in MOVES}
     first_move = min(((tv.ordinal, h.start) for m in MOVES for tv, h in genuine[m]), default=None)
     procedural = view.first_procedural()
     early = first_move is not None and (procedural is None or first_move <= procedural)
+    if first_move is not None and view.scenario is not None and view.scenario.channel == "email":
+        # An e-mail thread has no "first words": the opening message often states no feeling
+        # («りんご追加してください»), so feelings met when they surface count as on time.
+        early = True
 
     for m in MOVES:
         for tv, h in genuine[m][:2]:
@@ -94,20 +113,22 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         fired.append("before procedure" if early else "after procedure")
         findings.append(Finding(kind="good" if early else "try", key="early" if early else "late"))
 
+    # Extras lift "both moves before procedure" (3) to 4; they never stand in for a missing move.
     bonus = 0.0
-    if good_news and points >= 2:
+    full = points >= 3
+    if good_news and full:
         tv, h = good_news[0]
         bonus += 0.5
         fired.append(f"shares_good_news@turn{tv.index}")
         add_evidence(ev, quote(tv, h.start, h.end))
         findings.append(Finding(kind="good", key="good_news", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
-    if owned_apology is not None and points >= 2:
+    if owned_apology is not None and full:
         tv, h = owned_apology
         bonus += 0.5
         fired.append(f"specific apology@turn{tv.index}")
         add_evidence(ev, quote(tv, h.start, h.end))
     care_turns = {tv.index for m in MOVES for tv, _ in genuine[m]}
-    if len(care_turns) >= 2:
+    if len(care_turns) >= 2 and full:
         bonus += 0.5
         fired.append(f"care in {len(care_turns)} turns")
     points += min(bonus, 1.0)
@@ -127,10 +148,12 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
             cap = 1  # the textbook failure: "I understand how you feel" and nothing specific
         fired.append(f"rote_empathy@turn{tv.index}")
         findings.append(Finding(kind="try", key="rote_empathy", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
-    if len(apologies) >= 3:
+    # One sentence («ご迷惑をおかけし申し訳ございません») is one apology, however many phrases it has.
+    apology_count = len({(tv.index, sentence_bounds(tv.text, h.start)) for tv, h in apologies})
+    if apology_count >= 3:
         points -= 1.0
-        fired.append(f"{len(apologies)} apologies")
-        findings.append(Finding(kind="try", key="over_apology", detail=str(len(apologies))))
+        fired.append(f"{apology_count} apologies")
+        findings.append(Finding(kind="try", key="over_apology", detail=str(apology_count)))
     if view.stuffing:
         flags.append(STUFFING_FLAG)
         fired.append("keyword list without a sentence ignored")

@@ -2,8 +2,8 @@
 
 Intent detection and time expressions are computed once per trainee turn (they are the
 expensive part), with grader-directed sentences masked out, and each trainee turn carries the
-simulated clock it was said at: its own `at`, else an estimate from the scenario's clock (the
-scripted engine advances `seconds_per_turn` for every trainee message before replying).
+simulated clock it was said at: its own `at`, else an estimate from the scenario's clock (as
+`simulator play` records it: the k-th trainee message at start + k * seconds_per_turn).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _now_of(turn_at: str | None, scenario: Scenario | None, ordinal: int) -> int
             pass  # a malformed extra field is ignored (contracts.md), we fall back to the estimate
     if scenario is None:
         return None
-    return parse_clock(scenario.clock.start) + (ordinal + 1) * scenario.clock.seconds_per_turn
+    return parse_clock(scenario.clock.start) + ordinal * scenario.clock.seconds_per_turn
 
 
 class TranscriptView:
@@ -108,7 +108,7 @@ class TranscriptView:
                 tv.ordinal = len(self.trainee)
                 tv.now = _now_of(t.at, scenario, tv.ordinal)
                 if t.text.strip():
-                    tv.masked = manipulation_spans(t.text)
+                    tv.masked = list(manipulation_spans(t.text))
                     for sp in tv.masked:
                         self.manipulation.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
                     for sp in stuffed_spans(t.text, self.language):
@@ -187,7 +187,8 @@ def _generic_detector(language: str) -> IntentDetector:
     return IntentDetector(language)
 
 
-def stuffed_spans(text: str, language: str) -> list[Span]:
+@lru_cache(maxsize=16384)
+def stuffed_spans(text: str, language: str) -> tuple[Span, ...]:
     """Sentences that are lists of short feeling words rather than a sentence about the customer."""
     out = []
     short = 7 if language == "ja" else 14
@@ -202,7 +203,7 @@ def stuffed_spans(text: str, language: str) -> list[Span]:
         feeling = sum(1 for p in parts if len(p) <= short and _FEELING_WORD.search(p))
         if feeling >= 3 and sum(len(p) for p in parts) / len(parts) <= short:
             out.append(Span(m.start(), m.end()))
-    return out
+    return tuple(out)
 
 
 def _clock_str(now: int | None) -> str | None:

@@ -114,7 +114,7 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
             else:
                 vague += 1
                 fired.append(f"vague '{x.text}'@turn{tv.index}")
-                findings.append(Finding(kind="try", key="vague", turn=tv.index, quote=quote(tv, x.start, x.end).quote))
+                findings.append(Finding(kind="try", key="vague", turn=tv.index, quote=tv.text[x.start:x.end]))
     if concrete:
         fired.append(f"{concrete} concrete time(s) in {len(concrete_turns)} turn(s)")
 

@@ -143,8 +143,9 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
     ctx = Ctx(services)
     st = gr.State(SupervisorState())
     enabled = services.auth.enabled
-    gr.HTML(render.error_html("") if enabled else render.info_html(t("sup_disabled", lg)),
-            elem_id="sim-sup-disabled")
+    if not enabled:
+        rl.add(gr.HTML(render.info_html(t("sup_disabled", lg)), elem_id="sim-sup-disabled"),
+               lambda lang: gr.update(value=render.info_html(t("sup_disabled", lang))))
     with gr.Column(visible=enabled, elem_id="sim-login") as login_col:
         rl.value(gr.Markdown(f"### {t('login_title', lg)}"), "login_title")
         with gr.Row():
@@ -205,7 +206,7 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         upload = rl.label(gr.UploadButton(t("upload_yaml", lg), file_types=[".yaml", ".yml"], type="filepath",
                                           scale=1, elem_id="sim-ed-upload", elem_classes=["sim-btn"]), "upload_yaml")
         rl.add(upload, lambda lang: gr.update(label=t("upload_yaml", lang)))
-    code = rl.label(gr.Code("", language="yaml", lines=24, max_lines=40, label=t("yaml", lg), elem_id="sim-ed-code"),
+    code = rl.label(gr.Code("", language="yaml", lines=18, max_lines=18, label=t("yaml", lg), elem_id="sim-ed-code"),
                     "yaml")
     validation = gr.HTML("", elem_id="sim-ed-validation")
     with gr.Row():

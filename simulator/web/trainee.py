@@ -1,52 +1,18 @@
-"""The trainee tab: choose a scenario, talk to the simulated customer, get the score card.
-
-All per-browser data lives in one `TraineeState` (a pydantic model in gr.State), handed into
-each handler and handed back as a new object, so sessions never share anything. Every turn is
-committed to the store before the UI finalises it (and before the input is usable again).
-"""
+"""The trainee tab: layout and events. The session logic itself is in session.py."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import pandas as pd
-from pydantic import BaseModel, Field
 
-from simulator.customers.base import CustomerReply
-from simulator.models import CustomerState, ScoreCard, Scenario, Transcript, Turn, format_clock, parse_clock
 from simulator.web import render
 from simulator.web.i18n import Relabeller, t
-from simulator.web.render import MAX_MESSAGE_CHARS, ChatLine
-from simulator.web.services import Services, blocking
-
-MAX_NAME_CHARS = 40
-MAX_HOLD_SECONDS = 600
-ANY = "*"
-
-
-class TraineeState(BaseModel):
-    """One browser session's role-play: serialisable, never shared."""
-
-    trainee: str = ""
-    scenario_id: str | None = None
-    session_id: str | None = None
-    customer: CustomerState | None = None
-    turns: list[Turn] = Field(default_factory=list)
-    lines: list[ChatLine] = Field(default_factory=list)
-    card: ScoreCard | None = None
-    error: str = ""
-    info: str = ""
-
-    @property
-    def live(self) -> bool:
-        return self.customer is not None and not self.customer.ended and self.card is None
-
-
-class UserError(Exception):
-    """A problem the trainee can fix; shown in the page, never a crash."""
+from simulator.web.services import Services
+from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, _rubric, _scenario, converse,
+                                   finish, history_frames, scenario_choices, start_session)
 
 
 @dataclass
@@ -87,10 +53,6 @@ class TraineeUI:
 
 
 # ------------------------------------------------------------------------------ view
-
-
-def _scenario(services: Services, st: TraineeState) -> Scenario | None:
-    return services.scenarios().get(st.scenario_id or "")
 
 
 def _status(st: TraineeState, lang: str) -> str:
@@ -134,110 +96,7 @@ def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool 
     return out
 
 
-def _rubric(services: Services) -> Any:
-    try:
-        return services.rubric()
-    except KeyError:
-        return None
-
-
-async def history_frames(services: Services, trainee: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The trainee's own scored sessions (keyed by the name in this browser's state only)."""
-    cols = [t("h_date", lang), t("h_scenario", lang), t("h_total", lang)]
-    if not trainee:
-        return pd.DataFrame(columns=cols), render.frame([], attempt=int, total=float, scenario=str)
-    rows = await blocking(services.store.list_sessions, trainee=trainee, limit=200)
-    scored = [r for r in rows if r.total is not None]
-    table = pd.DataFrame([[r.started_at.strftime("%Y-%m-%d %H:%M"), r.scenario, round(r.total, 1)]
-                          for r in scored], columns=cols)
-    oldest_first = list(reversed(scored))
-    trend = render.frame([{"attempt": i + 1, "total": r.total, "scenario": r.scenario}
-                          for i, r in enumerate(oldest_first)], attempt=int, total=float, scenario=str)
-    return table, trend
-
-
 # ------------------------------------------------------------------------------ actions
-
-
-def scenario_choices(services: Services, lang_f: str, channel: str, diff: str) -> list[tuple[str, str]]:
-    out = []
-    for sid, sc in sorted(services.scenarios().items()):
-        if lang_f not in (ANY, None) and sc.language != lang_f:
-            continue
-        if channel not in (ANY, None) and sc.channel != channel:
-            continue
-        if diff not in (ANY, None) and sc.difficulty != diff:
-            continue
-        out.append((f"{sc.title} ({sid})", sid))
-    return out
-
-
-def _check_name(name: str | None, lang: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise UserError(t("err_no_name", lang))
-    if len(name) > MAX_NAME_CHARS:
-        raise UserError(t("err_name_long", lang))
-    return name
-
-
-def _check_message(message: str | None, lang: str) -> str:
-    text = (message or "").strip()
-    if not text:
-        raise UserError(t("err_empty", lang))
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise UserError(t("err_too_long", lang, n=len(text), max=MAX_MESSAGE_CHARS))
-    return text
-
-
-async def start_session(services: Services, name: str | None, scenario_id: str | None, lang: str,
-                        st: TraineeState) -> TraineeState:
-    trainee = _check_name(name, lang)
-    if not scenario_id:
-        raise UserError(t("err_no_scenario", lang))
-    sc = services.scenarios().get(scenario_id)
-    if sc is None:
-        raise UserError(t("err_unknown_scenario", lang, id=scenario_id))
-    reply: CustomerReply = services.backend.start(sc, seed=secrets.randbelow(2**31))
-    try:
-        sid = await blocking(services.store.start_session, trainee, sc.id, services.backend.name, reply.state,
-                             language=sc.language)
-        if reply.turn is not None:
-            await blocking(services.store.add_turn, sid, reply.turn, reply.state)
-    except Exception as e:  # store errors carry the (masked) URL and cause
-        raise UserError(t("err_store", lang, e=e)) from e
-    turns = [reply.turn] if reply.turn else []
-    lines = [ChatLine(role="customer", text=x.text, at=x.at) for x in turns]
-    return TraineeState(trainee=trainee, scenario_id=sc.id, session_id=sid, customer=reply.state,
-                        turns=turns, lines=lines, info=reply.notice or "")
-
-
-async def finish(services: Services, st: TraineeState, lang: str, by_customer: bool) -> TraineeState:
-    """End the contact (if the customer has not), store it, score it, store the card."""
-    sc = _scenario(services, st)
-    assert st.customer is not None and st.session_id is not None and sc is not None
-    state = st.customer
-    if not state.ended:
-        state = state.model_copy(update={"ended": True, "ended_by": "trainee"})
-    try:
-        await blocking(services.store.end_session, st.session_id, state)
-    except Exception as e:
-        raise UserError(t("err_store", lang, e=e)) from e
-    try:
-        scorer = services.scorer_for(services.rubric())
-        card: ScoreCard = await scorer(Transcript(scenario=sc.id, turns=st.turns), sc)
-    except Exception as e:
-        raise UserError(t("err_score", lang, e=e)) from e
-    try:
-        await blocking(services.store.save_score, st.session_id, card)
-    except Exception as e:
-        raise UserError(t("err_store", lang, e=e)) from e
-    info = t("ended_by_customer", lang) if by_customer else ""
-    return st.model_copy(update={"customer": state, "card": card, "info": info, "error": ""})
-
-
-def _hold_clock(clock: str, seconds: int) -> str:
-    return format_clock(parse_clock(clock) + seconds)
 
 
 def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI:
@@ -300,7 +159,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
         with gr.Row():
             history = gr.Dataframe(interactive=False, elem_id="sim-history", scale=1)
             trend = rl.label(gr.LinePlot(render.frame([], attempt=int, total=float, scenario=str), x="attempt",
-                                         y="total", y_lim=[0, 100], label=t("trend", lang0), height=220,
+                                         y="total", y_lim=[0, 100], x_axis_format="d", label=t("trend", lang0), height=220,
                                          elem_id="sim-trend", scale=1), "trend")
 
     ui = TraineeUI(state, f_lang, f_channel, f_diff, scenario, name, start, brief, clock, notice, chat, chat_row,
@@ -346,67 +205,12 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.again.click(on_again, [lang_radio, ui.state], outs, api_name="try_again", concurrency_limit=16)
 
     async def on_send(message: str, lang: str, st: TraineeState, hold_seconds: int = 0):  # async generator
-        st = st.model_copy(update={"error": "", "info": ""})
-        try:
-            if st.customer is None or st.session_id is None:
-                raise UserError(t("err_not_started", lang))
-            if not st.live:
-                raise UserError(t("err_ended", lang))
-            text = _check_message(message, lang) if hold_seconds == 0 else ""
-        except UserError as e:
-            yield view(services, st.model_copy(update={"error": str(e)}), lang, full=False)
-            return
-        sc = _scenario(services, st)
-        assert sc is not None and st.customer is not None and st.session_id is not None
-        lines, turns = list(st.lines), list(st.turns)
-        if text:
-            mine = Turn(role="trainee", text=text, at=st.customer.clock, source="trainee")
-            try:
-                await blocking(services.store.add_turn, st.session_id, mine, st.customer)
-            except Exception as e:
-                yield view(services, st.model_copy(update={"error": t("err_store", lang, e=e)}), lang, full=False)
-                return
-            turns.append(mine)
-            lines.append(ChatLine(role="trainee", text=text, at=mine.at))
-        else:
-            lines.append(ChatLine(role="notice", text=t("hold_notice", lang, s=hold_seconds)))
-        st = st.model_copy(update={"lines": lines, "turns": turns})
-        yield view(services, st, lang, clear_inputs=True, full=False)
-        # Stream: deltas are shown as typing; the turn is committed before it is final on screen.
-        partial = ""
-        reply: CustomerReply | None = None
-        try:
-            async for ev in services.backend.stream(sc, text, st.customer, hold_seconds=hold_seconds):
-                if ev.done is not None:
-                    reply = ev.done
-                    break
-                partial += ev.delta
-                shown = ChatLine(role="customer", text=partial + " …", at=None)
-                yield view(services, st.model_copy(update={"lines": [*lines, shown]}), lang, full=False)
-            if reply is None:
-                raise RuntimeError("the customer stream ended without a reply")
-        except Exception as e:
-            yield view(services, st.model_copy(update={"error": t("err_engine", lang, e=e)}), lang, full=False)
-            return
-        if reply.turn is not None:
-            try:
-                await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state)
-            except Exception as e:
-                yield view(services, st.model_copy(update={"error": t("err_store", lang, e=e)}), lang, full=False)
-                return
-            turns = [*turns, reply.turn]
-            lines = [*lines, ChatLine(role="customer", text=reply.turn.text, at=reply.turn.at)]
-        st = st.model_copy(update={"customer": reply.state, "turns": turns, "lines": lines,
-                                   "info": reply.notice or ""})
-        if reply.state.ended:
-            try:
-                st = await finish(services, st, lang, by_customer=reply.state.ended_by != "trainee")
-            except UserError as e:
-                yield view(services, st.model_copy(update={"error": str(e)}), lang)
-                return
-            yield view(services, st, lang, history=await history_frames(services, st.trainee, lang))
-            return
-        yield view(services, st, lang, full=False)
+        first = True
+        async for step in converse(services, st, message, lang, hold_seconds):
+            history = await history_frames(services, step.state.trainee, lang) if step.scored else None
+            yield view(services, step.state, lang, clear_inputs=first and not step.state.error,
+                       full=step.scored, history=history)
+            first = False
 
     ui.send.click(on_send, [ui.msg, lang_radio, ui.state], outs, api_name="send", concurrency_limit=32,
                   concurrency_id="send")
@@ -437,8 +241,12 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
             return view(services, st.model_copy(update={"error": t("err_not_started", lang)}), lang)
         if st.card is not None:
             return view(services, st.model_copy(update={"error": t("err_ended", lang)}), lang)
+        lock = services.session_lock(st.session_id)
+        if lock.locked():
+            return view(services, st.model_copy(update={"error": t("err_busy", lang)}), lang)
         try:
-            st = await finish(services, st, lang, by_customer=False)
+            async with lock:
+                st = await finish(services, st, lang, by_customer=False)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e)}), lang)
         return view(services, st, lang, history=await history_frames(services, st.trainee, lang))

@@ -1,0 +1,240 @@
+"""A trainee's role-play session, without any layout: start, converse, finish, history.
+
+All per-browser data lives in one `TraineeState` (a pydantic model kept in gr.State), handed
+into each step and handed back as a new object, so browser sessions never share anything.
+Every turn is committed to the store before the step that shows it as final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from simulator.customers.base import CustomerReply
+from simulator.models import CustomerState, ScoreCard, Scenario, Transcript, Turn
+from simulator.web import render
+from simulator.web.i18n import t
+from simulator.web.render import MAX_MESSAGE_CHARS, ChatLine
+from simulator.web.services import Services, blocking
+
+MAX_NAME_CHARS = 40
+MAX_HOLD_SECONDS = 600
+ANY = "*"
+
+
+class TraineeState(BaseModel):
+    """One browser session's role-play: serialisable, never shared."""
+
+    trainee: str = ""
+    scenario_id: str | None = None
+    session_id: str | None = None
+    customer: CustomerState | None = None
+    turns: list[Turn] = Field(default_factory=list)
+    lines: list[ChatLine] = Field(default_factory=list)
+    card: ScoreCard | None = None
+    error: str = ""
+    info: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.customer is not None and not self.customer.ended and self.card is None
+
+
+class UserError(Exception):
+    """A problem the trainee can fix; shown in the page, never a crash."""
+
+
+class Step(BaseModel):
+    """One screen update of a conversation step; `scored` once the score card is in."""
+
+    state: TraineeState
+    scored: bool = False
+
+
+def _scenario(services: Services, st: TraineeState) -> Scenario | None:
+    return services.scenarios().get(st.scenario_id or "")
+
+
+def _rubric(services: Services) -> Any:
+    try:
+        return services.rubric()
+    except KeyError:
+        return None
+
+
+async def history_frames(services: Services, trainee: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The trainee's own scored sessions (keyed by the name in this browser's state only)."""
+    cols = [t("h_date", lang), t("h_scenario", lang), t("h_total", lang)]
+    if not trainee:
+        return pd.DataFrame(columns=cols), render.frame([], attempt=int, total=float, scenario=str)
+    rows = await blocking(services.store.list_sessions, trainee=trainee, limit=200)
+    scored = [r for r in rows if r.total is not None]
+    table = pd.DataFrame([[r.started_at.strftime("%Y-%m-%d %H:%M"), r.scenario, round(r.total, 1)]
+                          for r in scored], columns=cols)
+    oldest_first = list(reversed(scored))
+    trend = render.frame([{"attempt": i + 1, "total": r.total, "scenario": r.scenario}
+                          for i, r in enumerate(oldest_first)], attempt=int, total=float, scenario=str)
+    return table, trend
+
+
+def scenario_choices(services: Services, lang_f: str, channel: str, diff: str) -> list[tuple[str, str]]:
+    out = []
+    for sid, sc in sorted(services.scenarios().items()):
+        if lang_f not in (ANY, None) and sc.language != lang_f:
+            continue
+        if channel not in (ANY, None) and sc.channel != channel:
+            continue
+        if diff not in (ANY, None) and sc.difficulty != diff:
+            continue
+        out.append((f"{sc.title} ({sid})", sid))
+    return out
+
+
+def _check_name(name: str | None, lang: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise UserError(t("err_no_name", lang))
+    if len(name) > MAX_NAME_CHARS:
+        raise UserError(t("err_name_long", lang))
+    return name
+
+
+def _check_message(message: str | None, lang: str) -> str:
+    text = (message or "").strip()
+    if not text:
+        raise UserError(t("err_empty", lang))
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise UserError(t("err_too_long", lang, n=len(text), max=MAX_MESSAGE_CHARS))
+    return text
+
+
+async def start_session(services: Services, name: str | None, scenario_id: str | None, lang: str,
+                        st: TraineeState) -> TraineeState:
+    trainee = _check_name(name, lang)
+    if not scenario_id:
+        raise UserError(t("err_no_scenario", lang))
+    sc = services.scenarios().get(scenario_id)
+    if sc is None:
+        raise UserError(t("err_unknown_scenario", lang, id=scenario_id))
+    reply: CustomerReply = services.backend.start(sc, seed=secrets.randbelow(2**31))
+    try:
+        sid = await blocking(services.store.start_session, trainee, sc.id, services.backend.name, reply.state,
+                             language=sc.language)
+        if reply.turn is not None:
+            await blocking(services.store.add_turn, sid, reply.turn, reply.state)
+    except Exception as e:  # store errors carry the (masked) URL and cause
+        raise UserError(t("err_store", lang, e=e)) from e
+    turns = [reply.turn] if reply.turn else []
+    lines = [ChatLine(role="customer", text=x.text, at=x.at) for x in turns]
+    return TraineeState(trainee=trainee, scenario_id=sc.id, session_id=sid, customer=reply.state,
+                        turns=turns, lines=lines, info=reply.notice or "")
+
+
+async def finish(services: Services, st: TraineeState, lang: str, by_customer: bool) -> TraineeState:
+    """End the contact (if the customer has not), store it, score it, store the card."""
+    sc = _scenario(services, st)
+    assert st.customer is not None and st.session_id is not None and sc is not None
+    state = st.customer
+    if not state.ended:
+        state = state.model_copy(update={"ended": True, "ended_by": "trainee"})
+    try:
+        await blocking(services.store.end_session, st.session_id, state)
+    except Exception as e:
+        raise UserError(t("err_store", lang, e=e)) from e
+    try:
+        scorer = services.scorer_for(services.rubric())
+        card: ScoreCard = await scorer(Transcript(scenario=sc.id, turns=st.turns), sc)
+    except Exception as e:
+        raise UserError(t("err_score", lang, e=e)) from e
+    try:
+        await blocking(services.store.save_score, st.session_id, card)
+    except Exception as e:
+        raise UserError(t("err_store", lang, e=e)) from e
+    info = t("ended_by_customer", lang) if by_customer else ""
+    return st.model_copy(update={"customer": state, "card": card, "info": info, "error": ""})
+
+
+async def converse(services: Services, st: TraineeState, message: str, lang: str,
+                   hold_seconds: int = 0) -> AsyncIterator[Step]:
+    """The trainee's message (or a silent hold), then the customer's streamed reply; ends the
+    contact and scores it when the customer hangs up. Errors come back in `state.error`.
+
+    One step per session at a time: a second click while the customer is still replying would
+    start from the same (stale) state and fork the conversation, so it is refused instead."""
+    lock = services.session_lock(st.session_id or "")
+    if lock.locked():
+        yield Step(state=st.model_copy(update={"error": t("err_busy", lang), "info": ""}))
+        return
+    async with lock:
+        async for step in _converse(services, st, message, lang, hold_seconds):
+            yield step
+
+
+async def _converse(services: Services, st: TraineeState, message: str, lang: str,
+                    hold_seconds: int) -> AsyncIterator[Step]:
+    st = st.model_copy(update={"error": "", "info": ""})
+    try:
+        if st.customer is None or st.session_id is None:
+            raise UserError(t("err_not_started", lang))
+        if not st.live:
+            raise UserError(t("err_ended", lang))
+        text = _check_message(message, lang) if hold_seconds == 0 else ""
+    except UserError as e:
+        yield Step(state=st.model_copy(update={"error": str(e)}))
+        return
+    sc = _scenario(services, st)
+    assert sc is not None and st.customer is not None and st.session_id is not None
+    lines, turns = list(st.lines), list(st.turns)
+    if text:
+        mine = Turn(role="trainee", text=text, at=st.customer.clock, source="trainee")
+        try:
+            await blocking(services.store.add_turn, st.session_id, mine, st.customer)
+        except Exception as e:
+            yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
+            return
+        turns.append(mine)
+        lines.append(ChatLine(role="trainee", text=text, at=mine.at))
+    else:
+        lines.append(ChatLine(role="notice", text=t("hold_notice", lang, s=hold_seconds)))
+    st = st.model_copy(update={"lines": lines, "turns": turns})
+    yield Step(state=st)
+    # Stream: deltas are shown as typing; the turn is committed before it is final on screen.
+    partial = ""
+    reply: CustomerReply | None = None
+    try:
+        async for ev in services.backend.stream(sc, text, st.customer, hold_seconds=hold_seconds):
+            if ev.done is not None:
+                reply = ev.done
+                break
+            partial += ev.delta
+            shown = ChatLine(role="customer", text=partial + " …", at=None)
+            yield Step(state=st.model_copy(update={"lines": [*lines, shown]}))
+        if reply is None:
+            raise RuntimeError("the customer stream ended without a reply")
+    except Exception as e:
+        yield Step(state=st.model_copy(update={"error": t("err_engine", lang, e=e)}))
+        return
+    if reply.turn is not None:
+        try:
+            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state)
+        except Exception as e:
+            yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
+            return
+        turns = [*turns, reply.turn]
+        lines = [*lines, ChatLine(role="customer", text=reply.turn.text, at=reply.turn.at)]
+    st = st.model_copy(update={"customer": reply.state, "turns": turns, "lines": lines,
+                               "info": reply.notice or ""})
+    if reply.state.ended:
+        try:
+            st = await finish(services, st, lang, by_customer=reply.state.ended_by != "trainee")
+        except UserError as e:
+            yield Step(state=st.model_copy(update={"error": str(e)}))
+            return
+        yield Step(state=st, scored=True)
+        return
+    yield Step(state=st)
