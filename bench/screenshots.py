@@ -28,6 +28,7 @@ def main(out_dir: Path) -> None:
             with sync_playwright() as p:
                 browser = launch_chromium(p)
                 page = open_page(browser, app.url)
+                play_trainee(page)  # two attempts, so the history shows a trend line
                 play_trainee(page)
                 page.wait_for_timeout(1500)  # charts animate in
                 page.screenshot(path=str(out_dir / "trainee.png"), full_page=True)

@@ -65,6 +65,9 @@ def test_bad_language_is_named() -> None:
 
 # (language, message, intent, exact quote from the message)
 HITS = [
+    ("en", "Does the date matter for you?", "asks_occasion", "Does the date matter"),
+    ("en", "May I ask what the catalogue is for?", "asks_occasion", "what the catalogue is for"),
+    ("ja", "お届けの日にちに何かご事情がおありでしょうか", "asks_occasion", "何かご事情が"),
     ("ja", "申込番号をお願いします", "asks_identification", "申込番号"),
     ("en", "Are you in a bit of a hurry?", "asks_deadline", "in a bit of a hurry"),
     # --- Japanese: empathy
@@ -229,6 +232,9 @@ def test_intent_hit(language: str, message: str, intent: str, quote: str) -> Non
 
 # (language, message, intent that must NOT fire)
 MISSES = [
+    ("en", "Thank you for calling, this is Anna.", "closes"),
+    ("en", "Do you need it soon?", "vague_wait"),
+    ("ja", "明後日にお届けします", "vague_wait"),
     ("ja", "本日発送はできません", "offers_faster_option"),
     ("ja", "本日発送はいたしかねます", "offers_faster_option"),
     ("ja", "ご不安なお気持ち、お察しいたします", "rote_empathy"),  # specific: not rote

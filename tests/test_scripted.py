@@ -344,3 +344,11 @@ def test_invariants_over_random_conversations(sid: str) -> None:
                 last = r.turn.text
             assert new.turn == said <= s.end.max_turns
             state = new
+
+
+def test_a_hold_reaction_can_be_the_last_turn(scn: Scenario) -> None:
+    s = scn.model_copy(update={"end": EndRules(max_turns=3, customer_hangs_up_first=False)})
+    _, state = play(s, ["ok"])
+    r = ENGINE.next_message(s, "", state, hold_seconds=45)
+    assert r.state.ended and r.state.ended_by == "max_turns" and r.state.turn == 3
+    assert r.turn.text in s.replies.closing

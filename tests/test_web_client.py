@@ -360,3 +360,62 @@ def test_llm_customer_streams_into_the_chat(tmp_path: Path) -> None:
             assert len(out[CHAT]) == 5 and out[NOTICE]  # scripted fallback line plus a notice
         finally:
             running.close()
+
+
+# ------------------------------------------------------------------ pure parts, no server
+
+
+def test_render_escapes_and_highlights_evidence() -> None:
+    from simulator.models import CriterionScore, Evidence, ScoreCard, Turn
+    from simulator.web import render
+
+    turns = [Turn(role="customer", text="<b>hi</b>"),
+             Turn(role="trainee", text="ご心配でしたよね。<img src=x> 16時までに発送します。")]
+    card = ScoreCard(scenario="s", rubric="default", judge="heuristic", total=50, criteria=[
+        CriterionScore(id="empathy", score=3, evidence=[Evidence(turn=1, quote="ご心配でしたよね")]),
+        CriterionScore(id="wait_time", score=2, evidence=[Evidence(turn=1, quote="16時までに発送します"),
+                                                          Evidence(turn=1, quote="心配")])])  # overlap: dropped
+    html = render.transcript_html(turns, card, None, "ja")
+    assert "<b>" not in html and "<img" not in html and "&lt;img src=x&gt;" in html
+    assert html.count("<mark") == 2
+    assert "<mark class='sim-evidence' title='empathy'>ご心配でしたよね</mark>" in html
+    assert render.safe("a\x00b\x1bc\n") == "abc\n"
+    assert render.chart_label(0, "共感（手続きより先に気持ち）") == "1 共感"
+    assert render.chart_label(2, "Clear wait times (promises)") == "3 Clear wait times"
+    msgs = render.chat_messages([render.ChatLine(role="customer", text="<script>x</script>", at="15:52:00")])
+    assert msgs == [{"role": "assistant", "content": "[15:52] &lt;script&gt;x&lt;/script&gt;"}]
+
+
+def test_supervisor_auth_tokens() -> None:
+    from simulator.web.auth import NotAuthorised, SupervisorAuth, SupervisorCredentials
+
+    auth = SupervisorAuth(SupervisorCredentials(user="coach", password="pw"))
+    assert auth.login("coach", "nope") is None and auth.login("other", "pw") is None
+    token = auth.login(" coach ", "pw")
+    assert token and auth.require(token) == "coach"
+    with pytest.raises(NotAuthorised):
+        auth.require("forged-token")
+    auth.logout(token)
+    with pytest.raises(NotAuthorised):
+        auth.require(token)
+    disabled = SupervisorAuth(None)
+    assert not disabled.enabled and disabled.login("", "") is None
+
+
+def test_credentials_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.web.auth import SupervisorCredentials
+
+    monkeypatch.delenv("SIMULATOR_SUPERVISOR_USER", raising=False)
+    monkeypatch.setenv("SIMULATOR_SUPERVISOR_PASSWORD", "pw")
+    assert SupervisorCredentials.from_env() is None  # both are needed
+    monkeypatch.setenv("SIMULATOR_SUPERVISOR_USER", "coach")
+    assert SupervisorCredentials.from_env() == SupervisorCredentials(user="coach", password="pw")
+
+
+def test_every_ui_string_has_both_languages() -> None:
+    from simulator.web.i18n import STRINGS, t
+
+    for key, (ja, en) in STRINGS.items():
+        assert ja.strip() and en.strip(), key
+        assert ja.count("{") == en.count("{"), key  # same placeholders
+    assert t("err_too_long", "en", n=5, max=4).startswith("The message is too long (5")

@@ -2,7 +2,8 @@
 
 Both modes drive a CustomerBackend only through its protocol (start + stream), so the scripted
 and the LLM engine behave the same here. A line of the form `/hold N [message]` keeps the
-customer on hold N seconds (then says the message, if any); `/quit` stops.
+customer on hold N seconds (she may react during the hold: >= 30 s uneasy, >= 60 s she asks),
+then says the message, if any; `/quit` stops.
 """
 
 from __future__ import annotations

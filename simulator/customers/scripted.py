@@ -180,24 +180,18 @@ class ScriptedCustomer:
         if not cands and not announce:
             return ScriptedStep(reply=CustomerReply(turn=None, state=state.model_copy(update=update)),
                                 kind="silent", passed_events=ids)
-        if state.turn + 1 >= scenario.end.max_turns:  # this reaction would be one turn too many
-            cand, text = _pick(_rng(state), [Candidate(kind="closing", lines=scenario.replies.closing,
-                                                       ends="max_turns")], state.last_reply)
-            update.update(turn=state.turn + 1, last_reply=text, ended=True, ended_by="max_turns")
-            turn = Turn(role="customer", text=text, at=str(update["clock"]), source="scripted")
-            return ScriptedStep(reply=CustomerReply(turn=turn, state=state.model_copy(update=update)),
-                                kind="closing", passed_events=ids)
-        text = ""
-        kind: ReplyKind = "announce"
-        if cands:
+        if state.turn + 1 >= scenario.end.max_turns:  # this reaction is the contact's last turn
+            cands = [Candidate(kind="closing", lines=scenario.replies.closing, ends="max_turns")]
+            announce = []
+        elif cands:
             cands.append(Candidate(kind="filler", lines=scenario.replies.filler))
-            cand, text = _pick(_rng(state), cands, state.last_reply)
-            kind = cand.kind
+        cand, text = (_pick(_rng(state), cands, state.last_reply) if cands
+                      else (Candidate(kind="announce", lines=[]), ""))
         text = _join(scenario.language, *announce, text)
-        update.update(turn=state.turn + 1, last_reply=text)
+        update.update(turn=state.turn + 1, last_reply=text, ended=cand.ends is not None, ended_by=cand.ends)
         turn = Turn(role="customer", text=text, at=str(update["clock"]), source="scripted")
         return ScriptedStep(reply=CustomerReply(turn=turn, state=state.model_copy(update=update)),
-                            kind=kind, passed_events=ids)
+                            kind=cand.kind, passed_events=ids)
 
     @staticmethod
     def _hold_candidates(scenario: Scenario, hold_seconds: int) -> list[Candidate]:

@@ -68,7 +68,8 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "asks_occasion": [
         r"\bspecial (?:occasion|day|event|date)\b", r"\bwhat (?:it'?s|is it|it is|they'?re|are they|this is) for\b",
-        r"\bgift\b(?! (?:box|boxes|set|sets|wrap|wrapping|card|voucher))", r"\b(?:a|the|birthday|christmas|wedding) present\b|\bpresent for\b", r"\bfor an? (?:occasion|event|celebration)\b",
+        r"\bgift\b(?! (?:box|boxes|set|sets|wrap|wrapping|card|voucher))", r"\b(?:a|the|birthday|christmas|wedding) present\b|\bpresent for\b", r"\bfor an? (?:occasion|event|celebration)\b", r"\bwhat (?:the |this |your )?[a-z]* ?(?:is|was|'s) for\b",
+        r"\b(?:does|do) the (?:date|day|timing) matter\b", r"\bis (?:it|this) for (?:a|an|something|someone)\b",
         r"\bany (?:particular|special) (?:reason|occasion|event)\b", r"\bimportant (?:day|date|event|occasion)\b",
         r"\bwhat(?:'s| is) the occasion\b", r"\bis it for (?:a|an|something)\b",
     ],
@@ -162,7 +163,7 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "closes": [
         r"\bgood-?bye\b|\bbye\b", r"\bhave a (?:nice|good|great|lovely|wonderful) (?:day|evening|afternoon|weekend|one)\b",
-        r"\btake care\b", r"\b(?:talk|speak) (?:to you )?soon\b", r"\bthank(?:s| you) for (?:your call|your time|calling)\b", r"\b(?:kind|best) regards\b",
+        r"\btake care\b", r"\b(?:talk|speak) (?:to you )?soon\b", r"\bthank(?:s| you) (?:so much |very much )?for your time\b", r"\b(?:kind|best) regards\b",
     ],
 }
 

@@ -154,7 +154,7 @@ _JA_RULES: list[tuple[str, _Builder]] = [
     (r"もうしばらく|今しばらく|しばらく|暫く|(?:もう)?少々(?=\s*(?:お待|お時間|時間|かか|待|ください|、|。|$))"
      r"|もう少し(?:だけ)?(?=お待|お時間|時間|かか|待)|後ほど|のちほど|追って"
      r"|(?:できる|出来る)(?:だけ|限り)(?:早く|早め|早急|すぐ)|なるべく(?:早く|早め)|早急に|至急|近日中|近いうち"
-     r"|順次|数十?(?:秒|分|時間|日|週間)(?:ほど|程度|後|以内|中|で)?|早め(?:に)?|いずれ(?!か|も|の)|そのうち|後日|間もなく|まもなく|折を見て", _vague),
+     r"|順次|数十?(?:秒|分|時間|日|週間)(?:ほど|程度|後|以内|中|で)?|早め(?:に)?|いずれ(?!か|も|の)|そのうち|(?<!明)後日|間もなく|まもなく|折を見て", _vague),
 ]
 
 # ------------------------------------------------------------------------ english rules
@@ -227,7 +227,7 @@ _EN_RULES: list[tuple[str, _Builder]] = [
     (r"\b(?:(?:on|by|before|until|till|next) )?" + _WEEKDAY + r"(?:,? (?:the )?\d{1,2}(?:st|nd|rd|th)?(?: of)?(?: "
      + _MONTH + r")?| " + _MONTH + r" \d{1,2}(?:st|nd|rd|th)?)?\b(?:,? in the (?:morning|afternoon|evening))?", _date),
     # "talk to you soon" closes a call; it is no wait
-    (r"\bshortly\b|(?<!talk to you )(?<!speak to you )(?<!see you )\bsoon\b|\bas soon as (?:possible|we can|i can|it'?s ready|we're able)\b|\basap\b"
+    (r"\bshortly\b|(?<!talk to you )(?<!speak to you )(?<!see you )(?<!need it )(?<!need them )(?<!needed )(?<!need this )\bsoon\b|\bas soon as (?:possible|we can|i can|it'?s ready|we're able)\b|\basap\b"
      r"|\ba (?:little|bit|little bit) (?:longer|more|while)\b|\b(?:for )?a while\b|\bat some point\b"
      r"|\bin (?:a|just a) (?:moment|bit(?! of)|while|sec(?:ond)?|minute|jiffy)\b|\b(?:just|one) (?:a )?(?:moment|sec(?:ond)?|minute)\b"
      r"|\ba moment\b|\blater\b(?! than)|\beventually\b|\bin due course\b|\bin the (?:near )?future\b|\bsome ?time\b"

@@ -111,7 +111,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         flt = _filter(tr, sc, since, until, lang)
         sessions = await blocking(services.store.sessions, flt, turns=False)
         names = await blocking(services.store.trainees)
-        tab, av, tr_df = frames(sessions, _rubric(services), lang)
+        tab, av, tr_df = frames(sessions, services.rubric_or_none(), lang)
         ids = [(f"{r[0]} · {r[1]} · {r[2]}", r[-1]) for r in tab.itertuples(index=False)]
         return [tab, av, tr_df, gr.update(choices=names), gr.update(choices=ids)]
 
@@ -131,7 +131,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
             sess = await blocking(services.store.get_session, (session_id or "").strip())
         except StoreError:
             raise gr.Error(t("err_no_session", lang, id=session_id)) from None
-        rubric = _rubric(services)
+        rubric = services.rubric_or_none()
         sc = services.catalog.scenarios.get(sess.scenario)
         over = {cid: o.score for cid, o in sess.latest_overrides().items()}
         card_html = render.score_html(sess.card, rubric, sc, lang, over) if sess.card else ""
@@ -167,13 +167,6 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
     apply.click(on_apply, [sid, crit, score, comment, lang_radio, st], [msg, card, transcript],
                 api_name="override_score", concurrency_limit=2)
     return {"filters": filters}
-
-
-def _rubric(services: Any) -> Any:
-    try:
-        return services.rubric()
-    except KeyError:
-        return None
 
 
 def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller, dash: dict[str, Any]) -> None:

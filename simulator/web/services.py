@@ -40,6 +40,13 @@ class Services:
     def rubric(self, rid: str | None = None) -> Rubric:
         return self.catalog.rubric(rid or self.rubric_id)
 
+    def rubric_or_none(self) -> Rubric | None:
+        """The scoring rubric for titles in views; None shows criterion ids instead."""
+        try:
+            return self.rubric()
+        except KeyError:
+            return None
+
 
 async def blocking(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """Run a blocking call (database, file, CPU-heavy scoring) off the event loop."""

@@ -7,7 +7,6 @@ Every turn is committed to the store before the step that shows it as final.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -56,15 +55,8 @@ class Step(BaseModel):
     scored: bool = False
 
 
-def _scenario(services: Services, st: TraineeState) -> Scenario | None:
+def scenario_of(services: Services, st: TraineeState) -> Scenario | None:
     return services.scenarios().get(st.scenario_id or "")
-
-
-def _rubric(services: Services) -> Any:
-    try:
-        return services.rubric()
-    except KeyError:
-        return None
 
 
 async def history_frames(services: Services, trainee: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -84,7 +76,8 @@ async def history_frames(services: Services, trainee: str, lang: str) -> tuple[p
 
 def scenario_choices(services: Services, lang_f: str, channel: str, diff: str) -> list[tuple[str, str]]:
     out = []
-    for sid, sc in sorted(services.scenarios().items()):
+    # Japanese scenarios first (the default UI language), then by id.
+    for sid, sc in sorted(services.scenarios().items(), key=lambda kv: (kv[1].language != "ja", kv[0])):
         if lang_f not in (ANY, None) and sc.language != lang_f:
             continue
         if channel not in (ANY, None) and sc.channel != channel:
@@ -137,7 +130,7 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
 
 async def finish(services: Services, st: TraineeState, lang: str, by_customer: bool) -> TraineeState:
     """End the contact (if the customer has not), store it, score it, store the card."""
-    sc = _scenario(services, st)
+    sc = scenario_of(services, st)
     assert st.customer is not None and st.session_id is not None and sc is not None
     state = st.customer
     if not state.ended:
@@ -187,7 +180,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
     except UserError as e:
         yield Step(state=st.model_copy(update={"error": str(e)}))
         return
-    sc = _scenario(services, st)
+    sc = scenario_of(services, st)
     assert sc is not None and st.customer is not None and st.session_id is not None
     lines, turns = list(st.lines), list(st.turns)
     if text:

@@ -11,7 +11,7 @@ import pandas as pd
 from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import Services
-from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, _rubric, _scenario, converse,
+from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, converse, scenario_of,
                                    finish, history_frames, scenario_choices, start_session)
 
 
@@ -64,7 +64,7 @@ def _status(st: TraineeState, lang: str) -> str:
 def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool = False,
          full: bool = True, history: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[Any]:
     """Every output of the tab from the state. `full=False` (while streaming) skips the heavy parts."""
-    sc = _scenario(services, st)
+    sc = scenario_of(services, st)
     channel = sc.channel if sc else None
     live = st.live
     notice = render.error_html(st.error) + render.info_html(st.info)
@@ -83,7 +83,7 @@ def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool 
     ]
     if not full:
         return out + [gr.skip()] * 6
-    rubric = _rubric(services)
+    rubric = services.rubric_or_none()
     if st.card is not None:
         out += [gr.update(visible=True), render.score_html(st.card, rubric, sc, lang),
                 render.chart_frame(st.card, rubric, lang), render.transcript_html(st.turns, st.card, rubric, lang)]
@@ -189,6 +189,16 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
         f.change(refilter, [ui.f_lang, ui.f_channel, ui.f_diff, ui.scenario], ui.scenario,
                  concurrency_limit=None, api_visibility="private")
 
+    def preview(scenario_id: str | None, lang: str, st: TraineeState) -> Any:
+        """Show the brief of the chosen scenario before starting (never during a contact)."""
+        if st.customer is not None and st.card is None:
+            return gr.skip()
+        sc = services.scenarios().get(scenario_id or "")
+        return render.brief_html(sc, lang) if sc else ""
+
+    ui.scenario.change(preview, [ui.scenario, lang_radio, ui.state], ui.brief, api_visibility="private",
+                       concurrency_limit=None)
+
     async def on_start(name: str, scenario_id: str, lang: str, st: TraineeState) -> list[Any]:
         try:
             st = await start_session(services, name, scenario_id, lang, st)
@@ -220,7 +230,7 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.send_email.click(on_send, [ui.email, lang_radio, ui.state], outs, api_name="send_email", concurrency_limit=32)
 
     async def on_hold(seconds: float | None, lang: str, st: TraineeState):
-        sc = _scenario(services, st)
+        sc = scenario_of(services, st)
         try:
             if st.customer is None:
                 raise UserError(t("err_not_started", lang))
