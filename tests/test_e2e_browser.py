@@ -71,6 +71,7 @@ def test_chat_shows_markup_as_text(app: RunningApp, browser) -> None:  # type: i
 def test_supervisor_sees_line_numbered_error_and_fixes_it(app: RunningApp, browser) -> None:  # type: ignore[no-untyped-def]
     page = open_page(browser, app.url)
     page.get_by_role("radio", name="English").check()
+    expect(page.get_by_role("heading", name="Customer-service role-play trainer")).to_be_visible()
     page.get_by_role("tab", name="Supervisor").click()
     supervisor_login(page)
     load_in_editor(page, "sim-activation-en.yaml")

@@ -102,6 +102,7 @@ def test_request_carries_the_schema_and_the_transcript_as_delimited_data(srv: Fa
         row = json.loads(line)
         assert t.turns[row["turn"]].text == row["text"]
     assert req["temperature"] == 0
+    assert "in Japanese for the trainee" in system  # feedback in the transcript's language
 
 
 def test_invalid_json_is_retried_once_then_believed(srv: FakeOpenAI, rubric: Rubric) -> None:

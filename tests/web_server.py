@@ -58,7 +58,13 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
                         auth=SupervisorAuth(creds), scenario_dir=scen, draft_backend=ScriptedCustomer())
     demo = build_app(services)
-    url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True)
+    for attempt in range(3):
+        try:  # another process may take the free port between the probe and the bind
+            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True)
+            break
+        except OSError:
+            if attempt == 2:
+                raise
     return RunningApp(url=url, services=services, demo=demo, root=root)
 
 
@@ -89,8 +95,23 @@ def pick(page, elem_id: str, option: str) -> None:  # type: ignore[no-untyped-de
     page.get_by_role("option", name=option, exact=False).first.click()
 
 
+MESSAGES = "#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']"
+
+
 def chat_count(page) -> int:  # type: ignore[no-untyped-def]
-    return page.locator("#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']").count()
+    return page.locator(MESSAGES).count()
+
+
+def wait_for_reply(page, before: int, added: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `added` more messages are shown and the last one is final (not still typing),
+    or the contact ended (score card), or the page shows an error."""
+    page.wait_for_function(
+        """([sel, want]) => {
+            const m = document.querySelectorAll(sel);
+            const last = m.length ? m[m.length - 1].innerText.trim() : "";
+            return (m.length >= want && !last.endsWith("▌")) || document.querySelector("#sim-total")
+                   || document.querySelector("#sim-notice .sim-error");
+        }""", arg=[MESSAGES, before + added], timeout=20_000)
 
 
 def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -98,10 +119,7 @@ def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
     before = chat_count(page)
     page.locator("#sim-msg textarea").fill(text)
     page.locator("#sim-send").click()
-    page.wait_for_function(
-        f"document.querySelectorAll(\"#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']\").length"
-        f" >= {before + 2}", timeout=15_000)
-    page.locator("#sim-msg textarea").and_(page.locator(":enabled")).wait_for(timeout=15_000)
+    wait_for_reply(page, before, 2)
     page.wait_for_timeout(300)  # let the final (non-streaming) update land
 
 
@@ -122,9 +140,7 @@ def play_trainee(page, name: str = "山田 花子", scenario: str = "catalog-bri
     page.locator("#sim-hold-seconds input").fill("40")
     before = chat_count(page)
     page.locator("#sim-hold").click()
-    page.wait_for_function(
-        f"document.querySelectorAll(\"#sim-chat [data-testid='bot'], #sim-chat [data-testid='user']\").length"
-        f" >= {before + 1}", timeout=15_000)
+    wait_for_reply(page, before, 2)  # the hold notice, then the customer reacting to 40 s of silence
     for line in TRAINEE_LINES_JA[1:]:
         say(page, line)
     page.locator("#sim-end").click()

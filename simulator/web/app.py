@@ -33,7 +33,7 @@ def build_app(services: Services) -> gr.Blocks:
     rl = Relabeller()
     with gr.Blocks(title=t("app_title", DEFAULT_LANG), analytics_enabled=False) as demo:
         with gr.Row(elem_id="sim-header", equal_height=True):
-            rl.value(gr.Markdown(f"# {t('app_title', DEFAULT_LANG)}", elem_id="sim-title"), "app_title")
+            rl.value(gr.Markdown(f"# {t('app_title', DEFAULT_LANG)}", elem_id="sim-title"), "app_title", prefix="# ")
             lang = gr.Radio(LANG_CHOICES, value=DEFAULT_LANG, label=t("ui_language", DEFAULT_LANG),
                             elem_id="sim-lang", scale=0, min_width=220)
             rl.label(lang, "ui_language")

@@ -95,7 +95,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
     with gr.Row():
         card = gr.HTML("", elem_id="sim-d-card")
         transcript = gr.HTML("", elem_id="sim-d-transcript")
-    rl.value(gr.Markdown(f"#### {t('override', lg)}"), "override")
+    rl.value(gr.Markdown(f"#### {t('override', lg)}"), "override", prefix="#### ")
     with gr.Row():
         crit = rl.label(gr.Dropdown([], label=t("criterion", lg), elem_id="sim-d-crit"), "criterion")
         score = rl.label(gr.Number(value=2, precision=0, label=t("score", lg),

@@ -27,6 +27,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scenario": ("シナリオ", "Scenario"),
     "your_name": ("お名前", "Your name"),
     "start": ("開始", "Start"),
+    "resume": ("中断した対応を再開", "Resume unfinished"),
+    "resumed": ("中断していた対応を再開しました。", "Resumed your unfinished contact."),
+    "err_no_open": ("{name} さんの中断中の対応はありません。", "No unfinished contact for {name}."),
     "brief": ("ブリーフィング", "Brief"),
     "clock": ("シミュレーション時刻", "Simulated clock"),
     "chat": ("会話", "Conversation"),
@@ -163,9 +166,9 @@ class Relabeller:
             return gr.update(**kw)
         return self.add(comp, make)
 
-    def value(self, comp: Any, key: str) -> Any:
-        """For buttons and Markdown headings, whose text is their value."""
-        return self.add(comp, lambda lang: gr.update(value=t(key, lang)))
+    def value(self, comp: Any, key: str, prefix: str = "") -> Any:
+        """For buttons and Markdown headings (prefix "# "...), whose text is their value."""
+        return self.add(comp, lambda lang: gr.update(value=prefix + t(key, lang)))
 
     def add(self, comp: Any, make: Callable[[str], Any]) -> Any:
         self.components.append(comp)

@@ -24,6 +24,7 @@ from simulator.web.services import Services, blocking
 MAX_NAME_CHARS = 40
 MAX_HOLD_SECONDS = 600
 ANY = "*"
+TYPING = " ▌"  # marks a reply still streaming in (customers' own lines often end in "…")
 
 
 class TraineeState(BaseModel):
@@ -128,6 +129,20 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
                         turns=turns, lines=lines, info=reply.notice or "")
 
 
+async def resume_session(services: Services, name: str | None, lang: str) -> TraineeState:
+    """Pick up this trainee's newest unfinished session (e.g. after a closed tab or a server
+    restart): every turn the trainee saw was committed, so the transcript and state are whole."""
+    trainee = _check_name(name, lang)
+    open_ = await blocking(services.store.open_sessions, trainee)
+    known = [o for o in open_ if o.scenario in services.scenarios()]
+    if not known:
+        raise UserError(t("err_no_open", lang, name=trainee))
+    stored = await blocking(services.store.get_session, known[0].id)
+    lines = [ChatLine(role=x.role, text=x.text, at=x.at) for x in stored.turns]
+    return TraineeState(trainee=trainee, scenario_id=stored.scenario, session_id=stored.id,
+                        customer=stored.state, turns=stored.turns, lines=lines, info=t("resumed", lang))
+
+
 async def finish(services: Services, st: TraineeState, lang: str, by_customer: bool) -> TraineeState:
     """End the contact (if the customer has not), store it, score it, store the card."""
     sc = scenario_of(services, st)
@@ -205,7 +220,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
                 reply = ev.done
                 break
             partial += ev.delta
-            shown = ChatLine(role="customer", text=partial + " …", at=None)
+            shown = ChatLine(role="customer", text=partial + TYPING, at=None)
             yield Step(state=st.model_copy(update={"lines": [*lines, shown]}))
         if reply is None:
             raise RuntimeError("the customer stream ended without a reply")

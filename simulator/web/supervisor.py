@@ -147,7 +147,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
         rl.add(gr.HTML(render.info_html(t("sup_disabled", lg)), elem_id="sim-sup-disabled"),
                lambda lang: gr.update(value=render.info_html(t("sup_disabled", lang))))
     with gr.Column(visible=enabled, elem_id="sim-login") as login_col:
-        rl.value(gr.Markdown(f"### {t('login_title', lg)}"), "login_title")
+        rl.value(gr.Markdown(f"### {t('login_title', lg)}"), "login_title", prefix="### ")
         with gr.Row():
             user = rl.label(gr.Textbox(label=t("username", lg), elem_id="sim-sup-user", max_lines=1), "username")
             pw = rl.label(gr.Textbox(label=t("password", lg), type="password", elem_id="sim-sup-pw", max_lines=1),

@@ -12,7 +12,8 @@ from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import Services
 from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, converse, scenario_of,
-                                   finish, history_frames, scenario_choices, start_session)
+                                   finish, history_frames, resume_session, scenario_choices,
+                                   start_session)
 
 
 @dataclass
@@ -24,6 +25,7 @@ class TraineeUI:
     scenario: gr.Dropdown
     name: gr.Textbox
     start: gr.Button
+    resume: gr.Button
     brief: gr.HTML
     clock: gr.HTML
     notice: gr.HTML
@@ -119,7 +121,10 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                                         scale=3, elem_id="sim-scenario", allow_custom_value=True), "scenario")
         name = rl.label(gr.Textbox(label=t("your_name", lang0), scale=2, elem_id="sim-name", max_lines=1),
                         "your_name")
-        start = rl.value(gr.Button(t("start", lang0), variant="primary", scale=1, elem_id="sim-start", elem_classes=["sim-btn"]), "start")
+        start = rl.value(gr.Button(t("start", lang0), variant="primary", scale=1, elem_id="sim-start",
+                                   elem_classes=["sim-btn"]), "start")
+        resume = rl.value(gr.Button(t("resume", lang0), scale=1, elem_id="sim-resume", elem_classes=["sim-btn"]),
+                          "resume")
     notice = gr.HTML("", elem_id="sim-notice")
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
@@ -132,8 +137,9 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                 hold = rl.value(gr.Button(t("hold", lang0), elem_id="sim-hold"), "hold")
             end = rl.value(gr.Button(t("end", lang0), variant="stop", visible=False, elem_id="sim-end"), "end")
         with gr.Column(scale=3, min_width=360):
-            chat = rl.label(gr.Chatbot(label=t("chat", lang0), height=460, render_markdown=False,
+            chat = rl.label(gr.Chatbot(label=t("chat", lang0), show_label=False, height=460, render_markdown=False,
                                        sanitize_html=True, allow_tags=False, feedback_options=None, buttons=[],
+                                       group_consecutive_messages=False,
                                        elem_id="sim-chat"), "chat")
             with gr.Row(visible=False) as chat_row:
                 msg = rl.label(gr.Textbox(label=t("message", lang0), placeholder=t("message_ph", lang0),
@@ -145,13 +151,13 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                 send_email = rl.value(gr.Button(t("send_email", lang0), variant="primary", elem_id="sim-send-email"),
                                       "send_email")
     with gr.Column(visible=False, elem_id="sim-card-col") as card_col:
-        rl.value(gr.Markdown(f"## {t('score_card', lang0)}"), "score_card")
+        rl.value(gr.Markdown(f"## {t('score_card', lang0)}"), "score_card", prefix="## ")
         with gr.Row():
             card = gr.HTML("", elem_id="sim-card")
             chart = rl.label(gr.BarPlot(render.chart_frame(None, None, lang0), x="criterion", y="score",
                                         y_lim=[0, 4], label=t("chart", lang0), height=260, elem_id="sim-chart"),
                              "chart")
-        rl.value(gr.Markdown(f"### {t('transcript', lang0)}"), "transcript")
+        rl.value(gr.Markdown(f"### {t('transcript', lang0)}"), "transcript", prefix="### ")
         transcript = gr.HTML("", elem_id="sim-transcript")
         again = rl.value(gr.Button(t("try_again", lang0), variant="primary", elem_id="sim-again"), "try_again")
     with gr.Accordion(t("history", lang0), open=True) as hist_acc:
@@ -162,7 +168,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                                          y="total", y_lim=[0, 100], x_axis_format="d", label=t("trend", lang0), height=220,
                                          elem_id="sim-trend", scale=1), "trend")
 
-    ui = TraineeUI(state, f_lang, f_channel, f_diff, scenario, name, start, brief, clock, notice, chat, chat_row,
+    ui = TraineeUI(state, f_lang, f_channel, f_diff, scenario, name, start, resume, brief, clock, notice, chat, chat_row,
                    msg, send, email_col, email, send_email, hold_row, hold_s, hold, end, card_col, card, chart,
                    transcript, again, history, trend)
     _wire(services, ui, lang_radio)
@@ -208,6 +214,15 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
 
     ui.start.click(on_start, [ui.name, ui.scenario, lang_radio, ui.state], outs, api_name="start",
                    concurrency_limit=16)
+
+    async def on_resume(name: str, lang: str, st: TraineeState) -> list[Any]:
+        try:
+            st = await resume_session(services, name, lang)
+        except UserError as e:
+            return view(services, st.model_copy(update={"error": str(e), "info": ""}), lang)
+        return view(services, st, lang, clear_inputs=True, history=await history_frames(services, st.trainee, lang))
+
+    ui.resume.click(on_resume, [ui.name, lang_radio, ui.state], outs, api_name="resume", concurrency_limit=16)
 
     async def on_again(lang: str, st: TraineeState) -> list[Any]:
         return await on_start(st.trainee, st.scenario_id or "", lang, st)
