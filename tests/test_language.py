@@ -65,6 +65,11 @@ def test_bad_language_is_named() -> None:
 
 # (language, message, intent, exact quote from the message)
 HITS = [
+    ("ja", "1分ほどお待ちいただいてもよろしいでしょうか", "promises_concrete_time", "1分ほど"),
+    ("ja", "ほかに心配なことはございませんか", "asks_open_question", "ほかに心配なこと"),
+    ("en", "If anything's worrying you, do tell me.", "asks_open_question", "If anything's worrying you"),
+    ("en", "Name, please.", "asks_identification", "Name, please"),
+    ("ja", "いつご注文されましたか", "asks_identification", "いつご注文"),
     ("en", "Does the date matter for you?", "asks_occasion", "Does the date matter"),
     ("en", "May I ask what the catalogue is for?", "asks_occasion", "what the catalogue is for"),
     ("ja", "お届けの日にちに何かご事情がおありでしょうか", "asks_occasion", "何かご事情が"),
@@ -232,6 +237,8 @@ def test_intent_hit(language: str, message: str, intent: str, quote: str) -> Non
 
 # (language, message, intent that must NOT fire)
 MISSES = [
+    ("ja", "早めに必要でしょうか。", "vague_wait"),
+    ("en", "Will you be home tomorrow?", "promises_concrete_time"),
     ("en", "Thank you for calling, this is Anna.", "closes"),
     ("en", "Do you need it soon?", "vague_wait"),
     ("ja", "明後日にお届けします", "vague_wait"),

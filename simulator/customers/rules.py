@@ -24,7 +24,7 @@ _POLICY = {"hides_behind_policy", "blames_others", "argues_back"}
 # A question the language layer has no intent for still asks something: "?", a polite Japanese
 # question ending (…でしょうか。 / …ますか。, the question mark usually left out) or a request
 # to be told (教えてください / please tell me).
-_QUESTION = re.compile(r"[?？]|(?:でしょうか|ですか|ますか|ませんか)(?=[。．\s」]|$)"
+_QUESTION = re.compile(r"[?？]|(?:でしょうか|ですか|ますか|ませんか|ましたか|でしたか|ましょうか)(?=[。．\s」]|$)"
                        r"|教えて|お聞かせ|伺(?:っ|い|え)|\btell me\b|\blet me know\b", re.IGNORECASE)
 
 

@@ -113,6 +113,19 @@ def check_pattern(intent: str, pattern: object) -> str | None:
     return None
 
 
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
+_WAITING = re.compile(r"待|戻|wait|hold|back to you|get back")
+
+
+def _asks_without_wait(text: str, start: int, end: int) -> bool:
+    """Is the span inside a question that asks the customer something rather than a wait?"""
+    lo = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    stop = _SENTENCE_END.search(text, end)
+    sentence = text[lo:stop.end() if stop else len(text)].strip()
+    asks = "?" in sentence or "？" in sentence or sentence.rstrip("。.").endswith("か")
+    return asks and not _WAITING.search(sentence)
+
+
 class IntentDetector:
     """Detects built-in intents (vocabulary.py) plus any ids added by `extra_patterns`.
 
@@ -168,6 +181,8 @@ class IntentDetector:
             # back to normalised coordinates (starts never decrease, so bisect)
             ns = bisect_left(starts, t.start)
             ne = bisect_left(starts, t.end)
+            if t.kind in ("vague", "date") and _asks_without_wait(norm.text, ns, ne):
+                continue  # "早めに必要ですか" / "will you be home tomorrow?" ask; they impose nothing
             if t.kind == "vague":
                 found.append(("vague_wait", ns, ne))
                 continue

@@ -97,7 +97,7 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "asks_identification": [
         r"\b(?:your|the) (?:full )?name\b", r"\b(?:order|application|confirmation|booking) (?:number|no\.?|id)\b", r"\b(?:phone|telephone|contact|mobile) number\b",
-        r"\b(?:order|purchase) date\b", r"\bwhen did you (?:order|place (?:the|your) order|purchase|buy)\b",
+        r"\b(?:order|purchase) date\b", r"\bname,? please\b", r"\bwhen was (?:that|it|this|the order) (?:ordered|placed|bought)\b", r"\bwhen did you (?:order|place (?:the|your) order|purchase|buy)\b",
         r"\bdate of (?:the |your )?order\b", r"\b(?:tracking|reference|account|customer|membership) number\b",
         r"\b(?:your|the) (?:postcode|post code|zip code|address|date of birth|email address)\b",
     ],
@@ -110,6 +110,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\banything else\b", r"\b(?:could|can|would) you tell me (?:more|a bit more|a little more|what happened)\b",
         r"\btell me (?:more|a bit more|a little more|what happened)\b", r"\bwhat (?:can i do|happened|seems to be)\b",
         r"\bhow (?:can|may) i help\b", r"\bis there (?:anything|something) (?:else|i can)\b", r"\bwhat (?:worries|concerns) you\b",
+        r"\bif (?:anything|something)(?:'s| is) (?:worrying|bothering|troubling) you\b",
     ],
     "confirms_back": [
         r"\bso you(?:'d| would) like\b", r"\bso you(?:'re| are) (?:saying|looking|hoping)\b", r"\bso (?:what )?you need\b",
