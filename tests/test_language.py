@@ -493,3 +493,22 @@ def test_long_message_is_fast() -> None:
     hits = DET["ja"].detect(long)
     assert time.perf_counter() - started < 0.5
     assert sum(h.intent == "promises_concrete_time" for h in hits) == 300
+
+
+def test_fast_normalisation_path_equals_the_careful_one() -> None:
+    """The identity-offset fast path must give exactly what the per-character path gives."""
+    from simulator.language.normalize import _collapse_spaces, _fold_chars, _kanji_numerals, _normalize_cached
+
+    pieces = ["ル", "－", "ー", "—", "2", "３", "〜", "～", " ", "　", "ｶ", "ﾞ", "A", "b", "’", "“", "三十", "分",
+              "申し訳", "ございません", "。", "?", "・", "①", "㍿", "\n", "e\u0301"]
+    import random
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        for lang in ("ja", "en"):
+            chars, starts, ends = _collapse_spaces(*_fold_chars(text), lang)
+            if lang == "ja":
+                chars, starts, ends = _kanji_numerals(chars, starts, ends)
+            _normalize_cached.cache_clear()
+            got = _normalize_cached(text, lang)
+            assert (got.text, got.starts, got.ends) == ("".join(chars), tuple(starts), tuple(ends)), (lang, text)

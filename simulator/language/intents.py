@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from simulator.language import patterns_en, patterns_ja
+from simulator.language.prefilter import required_literals
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
 from simulator.language.timeexpr import TimeExpression, expressions_in
 from simulator.language.vocabulary import BUILTIN_INTENTS
@@ -53,13 +54,23 @@ class Analysis(BaseModel):
         return {h.intent for h in self.hits}
 
 
+class _Compiled:
+    """A pattern with the literals any match needs, so most patterns are skipped unscanned."""
+
+    __slots__ = ("rx", "required")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.rx = re.compile(pattern, flags)
+        self.required = required_literals(pattern)
+
+
 class _Rules:
     """Compiled patterns and negation checks of one language (shared by all detectors)."""
 
     def __init__(self, language: str) -> None:
         data = _PATTERN_DATA[language]
-        self.patterns: dict[str, list[re.Pattern[str]]] = {
-            intent: [re.compile(p) for p in pats] for intent, pats in data.PATTERNS.items()}
+        self.patterns: dict[str, list[_Compiled]] = {
+            intent: [_Compiled(p) for p in pats] for intent, pats in data.PATTERNS.items()}
         self.negatable: set[str] = set(data.NEGATABLE)
         self.past_sensitive: set[str] = set(data.PAST_SENSITIVE)
         def optional(name: str) -> re.Pattern[str] | None:
@@ -137,7 +148,7 @@ class IntentDetector:
     def __init__(self, language: str, extra_patterns: dict[str, list[str]] | None = None) -> None:
         self.language = check_language(language)
         self._rules = _rules(language)
-        extra: dict[str, list[re.Pattern[str]]] = {}
+        extra: dict[str, list[_Compiled]] = {}
         for intent, pats in (extra_patterns or {}).items():
             if not isinstance(intent, str) or not intent:
                 raise ValueError(f"extra pattern intent id must be a non-empty string, got {intent!r}")
@@ -147,8 +158,23 @@ class IntentDetector:
                 problem = check_pattern(intent, p)
                 if problem:
                     raise ValueError(problem)
-            extra[intent] = [re.compile(p, re.IGNORECASE) for p in pats]
+            extra[intent] = [_Compiled(p, re.IGNORECASE) for p in pats]
         self._extra = MappingProxyType(extra)
+        # Inverted index: literal -> patterns needing it; patterns needing none always run.
+        ordered = [(intent, c) for src in (self._rules.patterns, extra) for intent, cs in src.items() for c in cs]
+        self._ordered = tuple(ordered)
+        self._always = tuple(i for i, (_, c) in enumerate(ordered) if c.required is None)
+        index: dict[str, list[int]] = {}
+        for i, (_, c) in enumerate(ordered):
+            for lit in c.required or ():
+                index.setdefault(lit, []).append(i)
+        # ...keyed again by each literal's first two characters, so a message only tests the
+        # literals whose opening pair it contains (one-character literals are always tested).
+        by_pair: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+        for lit, idx in index.items():
+            by_pair.setdefault(lit[:2], []).append((lit, tuple(idx)))
+        self._by_pair = MappingProxyType({k: tuple(v) for k, v in by_pair.items()})
+        self._short = tuple(k for k in by_pair if len(k) < 2)
         self.known_intents: frozenset[str] = frozenset(BUILTIN_INTENTS) | frozenset(extra)
         # Engines and scorers ask about the same turn several times (detect, then match_signals
         # per rubric rule); results are immutable, so remember recent messages.
@@ -159,17 +185,25 @@ class IntentDetector:
     def _pattern_hits(self, norm: NormalizedText) -> list[tuple[str, int, int]]:
         text = norm.text
         found: list[tuple[str, int, int]] = []
-        for source in (self._rules.patterns, self._extra):
-            for intent, regexes in source.items():
-                for rx in regexes:
-                    for m in rx.finditer(text):
-                        if m.end() == m.start():
-                            continue
-                        if intent in self._rules.negatable and self._rules.negated(text, m.start(), m.end()):
-                            continue
-                        if intent in self._rules.past_sensitive and self._rules.past(text, m.start(), m.end()):
-                            continue
-                        found.append((intent, m.start(), m.end()))
+        chosen = set(self._always)
+        pairs = {text[i:i + 2] for i in range(len(text) - 1)}
+        pairs.update(k for k in self._short if k in text)
+        for pair in pairs.intersection(self._by_pair):
+            for lit, idx in self._by_pair[pair]:
+                if lit in text:
+                    chosen.update(idx)
+        rules = self._rules
+        for i in sorted(chosen):
+            intent, c = self._ordered[i]
+            for m in c.rx.finditer(text):
+                start, end = m.span()
+                if end == start:
+                    continue
+                if intent in rules.negatable and rules.negated(text, start, end):
+                    continue
+                if intent in rules.past_sensitive and rules.past(text, start, end):
+                    continue
+                found.append((intent, start, end))
         return found
 
     def _time_hits(self, norm: NormalizedText, times: list[TimeExpression]) -> list[tuple[str, int, int]]:

@@ -80,6 +80,34 @@ def _fold(cluster: str) -> str:
     return unicodedata.normalize("NFKC", cluster).lower()
 
 
+_NEEDS_SLOW = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                         "\uff9e\uff9f\u3099-\u309c]")
+_ONE_TO_ONE = str.maketrans({**_QUOTES, **{w: "~" for w in _WAVES}})
+_DASH_CLASS = "[" + re.escape("".join(sorted(_DASHES))) + "]"
+_HYPHEN = re.compile(_DASH_CLASS)
+_ODD_SPACE = {"en": re.compile(r"\s\s|[^\S ]|^\s|\s$"),
+              "ja": re.compile(r"\s\s|[^\S ]|^\s|\s$|[^\x00-\x7f]\s|\s[^\x00-\x7f]")}
+
+
+def _fold_fast(text: str, language: str) -> str | None:
+    """The common case in one C-speed pass: every character folds to exactly one character
+    and no whitespace needs collapsing, so the offset map is the identity. None otherwise."""
+    if _NEEDS_SLOW.search(text):
+        return None
+    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text) or _ODD_SPACE[language].search(folded):
+        return None
+    # a long-vowel dash follows kana (ル－ル); any other dash is a hyphen (2-3日)
+    folded = folded.translate(_ONE_TO_ONE)
+    if _HYPHEN.search(folded):
+        chars = list(folded)
+        for m in _HYPHEN.finditer(folded):
+            i = m.start()
+            chars[i] = "ー" if i and _is_kana(chars[i - 1]) else "-"
+        folded = "".join(chars)
+    return folded
+
+
 def _fold_chars(text: str) -> tuple[list[str], list[int], list[int]]:
     """NFKC per character cluster, lower-case, unify quotes, wave dashes and long-vowel marks."""
     chars: list[str] = []
@@ -185,8 +213,15 @@ def normalize_mapped(text: str, language: str) -> NormalizedText:
 
 @lru_cache(maxsize=4096)
 def _normalize_cached(text: str, language: str) -> NormalizedText:
-    chars, starts, ends = _fold_chars(text)
-    chars, starts, ends = _collapse_spaces(chars, starts, ends, language)
+    fast = _fold_fast(text, language)
+    if fast is not None and not (language == "ja" and _KANJI_RUN.search(fast)):
+        n = len(fast)
+        return NormalizedText(original=text, text=fast, starts=tuple(range(n)), ends=tuple(range(1, n + 1)))
+    if fast is not None:
+        chars, starts, ends = list(fast), list(range(len(fast))), list(range(1, len(fast) + 1))
+    else:
+        chars, starts, ends = _fold_chars(text)
+        chars, starts, ends = _collapse_spaces(chars, starts, ends, language)
     if language == "ja":
         chars, starts, ends = _kanji_numerals(chars, starts, ends)
     return NormalizedText(original=text, text="".join(chars), starts=tuple(starts), ends=tuple(ends))

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
+from simulator.language.prefilter import Required, could_match, required_literals
 from simulator.models import format_clock, parse_clock
 
 Kind = Literal["clock", "duration", "date", "vague", "rhythm"]
@@ -246,15 +247,18 @@ _BARE_WAITS = {
 }
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 
-_COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder]]] = {
-    "ja": [(re.compile(p), b) for p, b in _JA_RULES],
-    "en": [(re.compile(p), b) for p, b in _EN_RULES],
+# (regex, builder, literals a match needs): most rules are skipped without a scan
+_COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder, Required]]] = {
+    lang: [(re.compile(p), b, required_literals(p)) for p, b in rules]
+    for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))
 }
 
 
 def _candidates(text: str, language: str) -> list[_Cand]:
     found: list[_Cand] = []
-    for rx, build in _COMPILED[language]:
+    for rx, build, required in _COMPILED[language]:
+        if not could_match(required, text):
+            continue
         for m in rx.finditer(text):
             if m.end() > m.start():
                 cand = build(m)
