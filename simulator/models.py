@@ -198,6 +198,8 @@ class Replies(Strict):
     hold_uneasy: list[str] = Field(default_factory=list, description="after ~30 s on hold")
     hold_long: list[str] = Field(default_factory=list, description="after ~60 s on hold")
     closing: list[str] = Field(min_length=1, description="the customer's goodbye")
+    hangs_up: list[str] = Field(default_factory=list,
+                                description="what an upset customer says ending the call (default: closing)")
     waiting_for_close: list[str] = Field(default_factory=list, description="customer lingers, won't hang up")
 
 

@@ -352,3 +352,19 @@ def test_a_hold_reaction_can_be_the_last_turn(scn: Scenario) -> None:
     r = ENGINE.next_message(s, "", state, hold_seconds=45)
     assert r.state.ended and r.state.ended_by == "max_turns" and r.state.turn == 3
     assert r.turn.text in s.replies.closing
+
+
+@pytest.mark.parametrize("sid", ["order-inquiry-ja", "order-inquiry-en"])
+def test_upset_caller_hangs_up_with_a_hang_up_line_not_a_thank_you(sid: str) -> None:
+    from simulator.loading import default_catalog
+
+    scenario = default_catalog().scenario(sid)
+    engine = ScriptedCustomer()
+    reply = engine.start(scenario)
+    vague = "規則ですので、少々お待ちください。" if sid.endswith("ja") else "It's our policy. Please wait a little longer."
+    for _ in range(12):
+        reply = engine.next_message(scenario, vague, reply.state)
+        if reply.state.ended:
+            break
+    assert reply.state.ended and reply.state.ended_by == "customer"
+    assert reply.turn is not None and reply.turn.text in scenario.replies.hangs_up

@@ -239,7 +239,7 @@ class ScriptedCustomer:
             return out + [Candidate(kind="filler", lines=r.filler)]
         # The customer hangs up: too upset, or the contact has run its length.
         if end.ends_when_mood_below is not None and reading.mood < end.ends_when_mood_below:
-            return [Candidate(kind="hang_up", lines=r.closing, ends="customer")]
+            return [Candidate(kind="hang_up", lines=r.hangs_up or r.closing, ends="customer")]
         if state.turn + 1 >= end.max_turns:
             return [Candidate(kind="closing", lines=r.closing, ends="max_turns")]
         # 2. A hidden need whose reveal condition holds (phone and chat: one at a time).
