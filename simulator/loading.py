@@ -233,8 +233,7 @@ def kind_of(path: str, data: Any, text: str = "") -> str:
     return "rubric" if isinstance(data, dict) and "criteria" in data else "scenario"
 
 
-def _load(path: str, model: type[BaseModel], text: str | None = None) -> BaseModel:
-    doc = parse_yaml(path, text)
+def _validate(doc: _Doc, model: type[BaseModel]) -> BaseModel:
     try:
         obj = model.model_validate(doc.data)
     except ValidationError as e:
@@ -242,24 +241,23 @@ def _load(path: str, model: type[BaseModel], text: str | None = None) -> BaseMod
     checks = check_scenario(obj) if isinstance(obj, Scenario) else check_rubric(obj)  # type: ignore[arg-type]
     if checks:
         raise LoadError([_locate(doc, loc, msg) for loc, msg in checks])
-    obj.__dict__.setdefault("_source", path)
     return obj
 
 
 def load_scenario(path: str | os.PathLike[str], text: str | None = None) -> Scenario:
-    return _load(str(path), Scenario, text)  # type: ignore[return-value]
+    return _validate(parse_yaml(str(path), text), Scenario)  # type: ignore[return-value]
 
 
 def load_rubric(path: str | os.PathLike[str], text: str | None = None) -> Rubric:
-    return _load(str(path), Rubric, text)  # type: ignore[return-value]
+    return _validate(parse_yaml(str(path), text), Rubric)  # type: ignore[return-value]
 
 
 def load_any(path: str, text: str | None = None) -> Scenario | Rubric:
+    """A scenario or a rubric, told apart by kind_of; the file is read and parsed once."""
     source = _read_text(path, text)
-    first = source.split("\n", 1)[0]
-    head = parse_yaml(path, source)
-    model = Rubric if kind_of(path, head.data, first) == "rubric" else Scenario
-    return _load(path, model, source)  # type: ignore[return-value]
+    doc = parse_yaml(path, source)
+    model = Rubric if kind_of(path, doc.data, source.split("\n", 1)[0]) == "rubric" else Scenario
+    return _validate(doc, model)  # type: ignore[return-value]
 
 
 @dataclass

@@ -65,6 +65,8 @@ def test_bad_language_is_named() -> None:
 
 # (language, message, intent, exact quote from the message)
 HITS = [
+    ("en", "You must have been wondering what happened.", "acknowledges_feeling", "You must have been wondering"),
+    ("en", "Is it for anything special today?", "asks_occasion", "Is it for anything special"),
     ("ja", "1分ほどお待ちいただいてもよろしいでしょうか", "promises_concrete_time", "1分ほど"),
     ("ja", "ほかに心配なことはございませんか", "asks_open_question", "ほかに心配なこと"),
     ("en", "If anything's worrying you, do tell me.", "asks_open_question", "If anything's worrying you"),
@@ -237,6 +239,7 @@ def test_intent_hit(language: str, message: str, intent: str, quote: str) -> Non
 
 # (language, message, intent that must NOT fire)
 MISSES = [
+    ("en", "You must have been worried whether it went through.", "shares_good_news"),
     ("ja", "早めに必要でしょうか。", "vague_wait"),
     ("en", "Will you be home tomorrow?", "promises_concrete_time"),
     ("en", "Thank you for calling, this is Anna.", "closes"),

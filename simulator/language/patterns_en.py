@@ -10,7 +10,7 @@ _FEEL = r"(?:worr|anx|frustrat|upset|stress|disappoint|concern|nervous|difficult
 PATTERNS: dict[str, list[str]] = {
     "acknowledges_feeling": [
         r"\byou must (?:have been|be|feel|have felt) (?:so |really |very |quite )?(?:worried|anxious|frustrated|upset"
-        r"|concerned|disappointed|stressed|nervous|uneasy|annoyed|confused)",
+        r"|concerned|disappointed|stressed|nervous|uneasy|annoyed|confused|wondering)",
         r"\b(?:that|this|it) must (?:have been|be) (?:so |really |very |quite )?(?:worrying|stressful|frustrating"
         r"|upsetting|difficult|hard|disappointing|annoying|confusing|worrisome|a worry|unsettling|inconvenient)",
         r"\bi can (?:imagine|see|hear|understand) (?:how|that|why|you)[^.!?]{0,40}?" + _FEEL,
@@ -37,7 +37,8 @@ PATTERNS: dict[str, list[str]] = {
     "apologises": [r"\bsorry\b", r"\bapologi[sz](?:e|es|ed|ing)\b", r"\bapolog(?:y|ies)\b"],
     "shares_good_news": [
         r"\bgood news\b", r"\brest assured\b", r"\bthat'?s a relief\b", r"\bsuccessfully\b", r"\ball set\b",
-        r"\b(?:it|your [a-z]+|the [a-z]+) (?:did go|went|has gone|has been|was|is) (?:through|received|registered"
+        # not "worried whether it went through": a doubt, not news
+        r"(?<!whether )(?<!if )\b(?:it|your [a-z]+|the [a-z]+) (?:did go|went|has gone|has been|was|is) (?:through|received|registered"
         r"|confirmed|accepted|approved|processed)\b",
         r"\bnothing to worry about\b",
     ],
@@ -69,7 +70,7 @@ PATTERNS: dict[str, list[str]] = {
     "asks_occasion": [
         r"\bspecial (?:occasion|day|event|date)\b", r"\bwhat (?:it'?s|is it|it is|they'?re|are they|this is) for\b",
         r"\bgift\b(?! (?:box|boxes|set|sets|wrap|wrapping|card|voucher))", r"\b(?:a|the|birthday|christmas|wedding) present\b|\bpresent for\b", r"\bfor an? (?:occasion|event|celebration)\b", r"\bwhat (?:the |this |your )?[a-z]* ?(?:is|was|'s) for\b",
-        r"\b(?:does|do) the (?:date|day|timing) matter\b", r"\bis (?:it|this) for (?:a|an|something|someone)\b",
+        r"\b(?:does|do) the (?:date|day|timing) matter\b", r"\bis (?:it|this) for (?:a|an|something|someone|anything)\b", r"\banything special\b",
         r"\bany (?:particular|special) (?:reason|occasion|event)\b", r"\bimportant (?:day|date|event|occasion)\b",
         r"\bwhat(?:'s| is) the occasion\b", r"\bis it for (?:a|an|something)\b",
     ],
