@@ -20,6 +20,7 @@ from simulator.customers import ContactEndedError, CustomerBackend, make_backend
 from simulator.customers.base import CustomerReply
 from simulator.customers.scripted import MAX_HOLD_SECONDS
 from simulator.models import CustomerState, Scenario, Session, Turn, format_clock, parse_clock
+from simulator.textfile import TextFileError, read_text_file
 
 MAX_LINE_CHARS = 2000  # same cap as the web chat: a pasted essay is a mistake, not a turn
 _HOLD = re.compile(r"^/hold\s+(\d{1,5})(?:\s+(.*))?$")
@@ -63,15 +64,9 @@ def read_steps(source: str, stdin: TextIO | None = None) -> list[Step]:
     """The --trainee-lines file (or '-' for stdin), one message per line, blank lines skipped."""
     where = "<stdin>" if source == "-" else source
     try:
-        if source == "-":
-            raw = (stdin or sys.stdin).read()
-        else:
-            with open(source, encoding="utf-8") as fh:
-                raw = fh.read()
-    except OSError as e:
-        raise PlayError(f"cannot read trainee lines from {where}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise PlayError(f"{where} is not valid UTF-8 text; save it as UTF-8") from None
+        raw = read_text_file(source, "trainee lines", stdin)
+    except TextFileError as e:
+        raise PlayError(str(e)) from None
     steps = [s for i, ln in enumerate(raw.splitlines(), 1) if (s := parse_step(ln, i, where)) is not None]
     if not steps:
         raise PlayError(f"{where} holds no trainee lines")

@@ -10,6 +10,7 @@ import sys
 from pydantic import BaseModel, ValidationError
 
 from simulator.models import Rubric, Scenario, ScoreCard, Transcript
+from simulator.textfile import TextFileError, read_text_file
 
 
 class CommandError(Exception):
@@ -23,12 +24,9 @@ def _fail(command: str, message: str) -> int:
 
 def read_transcript(path: str) -> Transcript:
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise CommandError(f"cannot read {path}: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not UTF-8 text") from None
+        text = read_text_file(path)
+    except TextFileError as e:
+        raise CommandError(str(e)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
