@@ -312,6 +312,8 @@ def test_trainee_name_records_the_session_in_the_store(tmp_path: Path, monkeypat
     assert stored.trainee == "aiko" and stored.scenario == "fixture-gift-en" and stored.language == "en"
     assert [(t.role, t.text, t.at) for t in stored.turns] == [(t.role, t.text, t.at) for t in session.turns]
     assert stored.ended_at is not None and stored.state == session.state
+    # scored at the end, so exports and coaching reports show the scores
+    assert stored.card is not None and stored.card.judge == "heuristic" and stored.card.scenario == "fixture-gift-en"
 
 
 def test_bad_store_url_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from simulator.customers import ContactEndedError, CustomerBackend, make_backend
 from simulator.customers.base import CustomerReply
 from simulator.customers.scripted import MAX_HOLD_SECONDS
-from simulator.models import CustomerState, Scenario, Session, Turn, format_clock, parse_clock
+from simulator.models import CustomerState, Scenario, Session, Transcript, Turn, format_clock, parse_clock
 from simulator.textfile import TextFileError, read_text_file
 
 MAX_LINE_CHARS = 2000  # same cap as the web chat: a pasted essay is a mistake, not a turn
@@ -129,9 +129,17 @@ class Recorder:
                                          state, language=self.scenario.language)
         self._call(self.store.add_turn, self.session_id, turn, state)
 
-    def end(self, state: CustomerState) -> None:
+    def end(self, state: CustomerState, transcript: Transcript) -> None:
+        """Close the session and store its score card, so exports and reports show the scores
+        (heuristic scorer, default rubric: offline and deterministic, like the web app's default)."""
+        from simulator.loading import default_catalog
+        from simulator.scoring import HeuristicScorer
+
         if self.session_id is not None:
             self._call(self.store.end_session, self.session_id, state)
+            if any(t.role == "trainee" for t in transcript.turns):
+                card = HeuristicScorer(default_catalog().rubric("default")).score(transcript, self.scenario)
+                self._call(self.store.save_score, self.session_id, card)
         self.store.close()
 
 
@@ -182,7 +190,7 @@ class Player:
 
     def finish(self) -> None:
         if self.recorder:
-            self.recorder.end(self.state)
+            self.recorder.end(self.state, self.session())
 
     def session(self) -> Session:
         return Session(scenario=self.scenario.id, backend=self.backend.name, turns=self.turns, state=self.state)
