@@ -164,6 +164,10 @@ def cmd_export(args: argparse.Namespace, store: Store | None = None) -> int:
                 if not sessions:
                     raise ExportError(f"no stored session matches {_describe(flt)}; nothing to report")
                 from simulator import report
+                try:
+                    report.report_zone()
+                except ValueError as e:
+                    raise ExportError(str(e)) from None
                 # The trend shows every attempt of each reported trainee, not only the filtered ones.
                 names = dict.fromkeys(s.trainee for s in sessions)
                 history = [h for t in names for h in store.sessions(SessionFilter(trainee=t), turns=False)]

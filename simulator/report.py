@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from datetime import datetime
+from functools import lru_cache
 from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
@@ -300,8 +303,28 @@ def _e(x: object) -> str:
     return html.escape("" if x is None else str(x), quote=True)
 
 
+def report_zone() -> ZoneInfo:
+    """Reports show times in SIMULATOR_TIMEZONE (an IANA name such as Asia/Tokyo; default UTC)."""
+    return _zone(os.environ.get("SIMULATOR_TIMEZONE", "").strip() or "UTC")
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"SIMULATOR_TIMEZONE: unknown time zone '{name}' "
+                         "(use an IANA name such as Asia/Tokyo or UTC)") from None
+
+
+def labels(language: str) -> dict[str, str]:
+    """The report's labels in `language`, with the time columns naming the report's zone."""
+    zone = report_zone().key
+    return {k: v.replace("(UTC)", f"({zone})") for k, v in LABELS.get(language, LABELS["ja"]).items()}
+
+
 def fmt_time(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M") if dt else ""
+    return dt.astimezone(report_zone()).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
 def fmt_score(x: float | int | None) -> str:
@@ -350,7 +373,7 @@ def _session_html(s: SessionSection, L: dict[str, str]) -> str:
 
 def to_html(rep: CoachingReport) -> str:
     """A self-contained printable page: inline CSS, charts as data: PNGs, all text escaped."""
-    L = LABELS.get(rep.language, LABELS["ja"])
+    L = labels(rep.language)
     names = ", ".join(t.trainee for t in rep.trainees)
     p = [f'<!DOCTYPE html><html lang="{_e(rep.language)}"><head><meta charset="utf-8">',
          f"<title>{L['title']} – {_e(names)}</title><style>{_CSS}</style></head><body>",

@@ -12,7 +12,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from simulator.report import LABELS, CoachingReport, SessionSection, fmt_score, fmt_time
+from simulator.report import CoachingReport, SessionSection, fmt_score, fmt_time, labels
 
 FONT = "IPAexGothic"
 BLUE = (0x44, 0x77, 0xAA)
@@ -111,7 +111,7 @@ def _session(pdf: _Pdf, s: SessionSection, L: dict[str, str]) -> None:
 
 
 def render_pdf(rep: CoachingReport) -> bytes:
-    L = LABELS.get(rep.language, LABELS["ja"])
+    L = labels(rep.language)
     # Japanese has no spaces to break at: wrap by character there, by word in English.
     pdf = _Pdf(WrapMode.CHAR if rep.language == "ja" else WrapMode.WORD)
     # Dated by its newest session, not the wall clock: the same sessions give the same bytes.

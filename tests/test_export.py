@@ -235,3 +235,20 @@ def test_json_export_imports_into_another_store(store: Store, tmp_path: Path) ->
     assert other.import_sessions(sessions) == 4
     assert to_json(other.sessions()) == to_json(sessions)
     assert other.add_turn(IDS[3], Turn(role="trainee", text="ありがとうございます"), CustomerState()) == 1
+
+
+def test_reports_show_times_in_the_configured_zone(db_env: Store, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    html = tmp_path / "r.html"
+    assert main(["export", "--format", "html", "--session", IDS[0], "-o", str(html)]) == 0
+    utc_page = html.read_text(encoding="utf-8")
+    monkeypatch.setenv("SIMULATOR_TIMEZONE", "Asia/Tokyo")
+    assert main(["export", "--format", "html", "--session", IDS[0], "-o", str(html)]) == 0
+    jst_page = html.read_text(encoding="utf-8")
+    assert "開始 (UTC)" in utc_page and "開始 (Asia/Tokyo)" in jst_page
+    started = db_env.sessions(SessionFilter(session=IDS[0]))[0].started_at
+    from zoneinfo import ZoneInfo
+    assert started.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M") in jst_page
+    monkeypatch.setenv("SIMULATOR_TIMEZONE", "Mars/Olympus")
+    assert main(["export", "--format", "html", "--session", IDS[0], "-o", str(html)]) == 1
+    assert "SIMULATOR_TIMEZONE: unknown time zone 'Mars/Olympus'" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from simulator.language import patterns_en, patterns_ja
 from simulator.language.prefilter import required_literals
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
-from simulator.language.timeexpr import TimeExpression, expressions_in
+from simulator.language.timeexpr import Candidate, TimeExpression, expressions_cached, scan
 from simulator.language.vocabulary import BUILTIN_INTENTS
 from simulator.models import Signals
 
@@ -206,23 +206,24 @@ class IntentDetector:
                 found.append((intent, start, end))
         return found
 
-    def _time_hits(self, norm: NormalizedText, times: list[TimeExpression]) -> list[tuple[str, int, int]]:
+    def _time_hits(self, norm: NormalizedText, cands: tuple[Candidate, ...]) -> list[tuple[str, int, int]]:
         """promises_concrete_time / vague_wait / interim_update from time expressions, in
         normalised coordinates so they merge with pattern hits."""
         found: list[tuple[str, int, int]] = []
         starts = norm.starts
-        for t in times:
+        for c in cands:
+            span = norm.span(c.start, c.end)  # the public expression's span in the original text
             # back to normalised coordinates (starts never decrease, so bisect)
-            ns = bisect_left(starts, t.start)
-            ne = bisect_left(starts, t.end)
-            if t.kind in ("vague", "date") and _asks_without_wait(norm.text, ns, ne):
+            ns = bisect_left(starts, span.start)
+            ne = bisect_left(starts, span.end)
+            if c.kind in ("vague", "date") and _asks_without_wait(norm.text, ns, ne):
                 continue  # "早めに必要ですか" / "will you be home tomorrow?" ask; they impose nothing
-            if t.kind == "vague":
+            if c.kind == "vague":
                 found.append(("vague_wait", ns, ne))
                 continue
             if self._rules.not_promise(norm.text, ns, ne) or self._rules.negated(norm.text, ns, ne):
                 continue  # "was due by noon" / "can't ship today": not a promise
-            if t.kind == "rhythm":
+            if c.kind == "rhythm":
                 found.append(("interim_update", ns, ne))
             found.append(("promises_concrete_time", ns, ne))
         return found
@@ -233,16 +234,17 @@ class IntentDetector:
         return Analysis(hits=hits, times=times)
 
     def _analyse(self, text: str, now: str | None = None) -> tuple[list[IntentHit], list[TimeExpression]]:
+        # Intent hits do not depend on `now`; only the time expressions' due times do.
+        return list(self._hits(text)), list(expressions_cached(text, self.language, now))
+
+    def _hits(self, text: str) -> tuple[IntentHit, ...]:
         if not isinstance(text, str):
             raise TypeError(f"message text must be a string, got {type(text).__name__}")
-        hits, times = self._cached(text, now)
-        return list(hits), list(times)
+        return self._cached(text)
 
-    def _analyse_uncached(self, text: str, now: str | None
-                          ) -> tuple[tuple[IntentHit, ...], tuple[TimeExpression, ...]]:
-        norm = normalize_mapped(text, self.language)
-        times = expressions_in(norm, self.language, now)
-        raw = self._pattern_hits(norm) + self._time_hits(norm, times)
+    def _analyse_uncached(self, text: str) -> tuple[IntentHit, ...]:
+        norm, cands = scan(text, self.language)  # shared with find_time_expressions
+        raw = self._pattern_hits(norm) + self._time_hits(norm, cands)
         intents_found = {i for i, _, _ in raw}
         if intents_found & _SPECIFIC_EMPATHY:
             raw = [h for h in raw if h[0] != "rote_empathy"]
@@ -262,11 +264,11 @@ class IntentDetector:
         for intent, s, e in kept:
             span = norm.span(s, e)
             hits.append(IntentHit(intent=intent, start=span.start, end=span.end, text=text[span.start:span.end]))
-        return tuple(hits), tuple(times)
+        return tuple(hits)
 
     def detect(self, text: str) -> list[IntentHit]:
         """Every intent hit in `text`, ordered by position."""
-        return self._analyse(text)[0]
+        return list(self._hits(text))
 
     def intents(self, text: str) -> set[str]:
         return {h.intent for h in self.detect(text)}

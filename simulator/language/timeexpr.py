@@ -39,7 +39,7 @@ class TimeExpression(BaseModel):
 
 
 @dataclass(frozen=True)
-class _Cand:
+class Candidate:
     start: int
     end: int
     kind: Kind
@@ -48,7 +48,7 @@ class _Cand:
     priority: int = 1  # lower wins a tie on the same span (vague before duration: "in a minute")
 
 
-_Builder = Callable[[re.Match[str]], _Cand | None]
+_Builder = Callable[[re.Match[str]], Candidate | None]
 
 # ------------------------------------------------------------------------------ units
 
@@ -88,7 +88,7 @@ def _clock(hour: int, minute: int, marker: str) -> int | None:
 _JA_CORE = r"(?:(?P<h>\d{1,2})時(?!間)(?:(?P<m>\d{1,2})分|(?P<half>半))?|(?P<hh>\d{1,2}):(?P<mm>\d{2})|(?P<noon>正午))"
 
 
-def _ja_clock(m: re.Match[str]) -> _Cand | None:
+def _ja_clock(m: re.Match[str]) -> Candidate | None:
     if m["noon"]:
         hour, minute = 12, 0
     elif m["h"]:
@@ -100,33 +100,33 @@ def _ja_clock(m: re.Match[str]) -> _Cand | None:
     if secs is None:
         return None
     if m["day"] and m["day"] not in ("本日", "今日", "きょう"):
-        return _Cand(m.start(), m.end(), "date")  # tomorrow at 10: a date, no same-day due time
-    return _Cand(m.start(), m.end(), "clock", clock=secs)
+        return Candidate(m.start(), m.end(), "date")  # tomorrow at 10: a date, no same-day due time
+    return Candidate(m.start(), m.end(), "clock", clock=secs)
 
 
-def _ja_duration(m: re.Match[str]) -> _Cand | None:
+def _ja_duration(m: re.Match[str]) -> Candidate | None:
     unit = m["unit"]
     n = int(m["hi"] or m["n"])
     secs = n * _UNIT_JA[unit] + (_UNIT_JA[unit] // 2 if m["half"] else 0)
     if _UNIT_JA[unit] < DAY:
-        return _Cand(m.start(), m.end(), "duration", seconds=secs)
+        return Candidate(m.start(), m.end(), "duration", seconds=secs)
     # "24日" alone is a day of the month; only a qualified or ranged count of days is a span.
     span = unit != "営業日" and (m["hi"] or m["qual"] or unit in ("日間", "週間") or unit.endswith("月"))
-    return _Cand(m.start(), m.end(), "date", seconds=secs if span else None)
+    return Candidate(m.start(), m.end(), "date", seconds=secs if span else None)
 
 
-def _ja_rhythm(m: re.Match[str]) -> _Cand | None:
+def _ja_rhythm(m: re.Match[str]) -> Candidate | None:
     secs = int(m["n"] or 1) * _UNIT_JA[m["unit"]] + (1800 if m["half"] else 0)
-    return _Cand(m.start(), m.end(), "rhythm", seconds=secs)
+    return Candidate(m.start(), m.end(), "rhythm", seconds=secs)
 
 
-def _date(m: re.Match[str]) -> _Cand:
-    return _Cand(m.start("t") if "t" in m.re.groupindex else m.start(),
+def _date(m: re.Match[str]) -> Candidate:
+    return Candidate(m.start("t") if "t" in m.re.groupindex else m.start(),
                  m.end("t") if "t" in m.re.groupindex else m.end(), "date")
 
 
-def _vague(m: re.Match[str]) -> _Cand:
-    return _Cand(m.start(), m.end(), "vague", priority=0)
+def _vague(m: re.Match[str]) -> Candidate:
+    return Candidate(m.start(), m.end(), "vague", priority=0)
 
 
 _WD_JA = r"(?:\s*\([月火水木金土日]\)|の?[月火水木金土日]曜日?)"  # (土) / 土曜日
@@ -165,7 +165,7 @@ _NUM_EN = (r"(?:\d{1,3}|a couple of|couple of|half an|half a|forty[- ]five|one|t
 _UNIT_EN = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|business days?|working days?|days?|weeks?)"
 
 
-def _en_clock(m: re.Match[str]) -> _Cand | None:
+def _en_clock(m: re.Match[str]) -> Candidate | None:
     if m["noon"]:
         hour, minute, marker = (0, 0, "am") if m["noon"] == "midnight" else (12, 0, "pm")
     elif m["h"]:
@@ -177,28 +177,28 @@ def _en_clock(m: re.Match[str]) -> _Cand | None:
     if secs is None:
         return None
     if "tomorrow" in ((m["day"] or "") + (m["day2"] or "")):
-        return _Cand(m.start(), m.end(), "date")
-    return _Cand(m.start(), m.end(), "clock", clock=secs)
+        return Candidate(m.start(), m.end(), "date")
+    return Candidate(m.start(), m.end(), "clock", clock=secs)
 
 
-def _en_duration(m: re.Match[str]) -> _Cand | None:
+def _en_duration(m: re.Match[str]) -> Candidate | None:
     n_word, unit = m["n"], m["unit"]
     if n_word in ("a", "an") and unit.startswith("sec"):
         return None  # "a second call": not a wait
     n = _num_en(m["hi"] or n_word)
     secs = int(n * _unit_en(unit))
     if _unit_en(unit) < DAY:
-        return _Cand(m.start(), m.end(), "duration", seconds=secs)
+        return Candidate(m.start(), m.end(), "duration", seconds=secs)
     business = unit.startswith(("business", "working"))
-    return _Cand(m.start(), m.end(), "date", seconds=None if business else secs)
+    return Candidate(m.start(), m.end(), "date", seconds=None if business else secs)
 
 
-def _en_rhythm(m: re.Match[str]) -> _Cand | None:
+def _en_rhythm(m: re.Match[str]) -> Candidate | None:
     if m["unit"] is None:
-        return _Cand(m.start(), m.end(), "rhythm", seconds=3600)  # hourly
+        return Candidate(m.start(), m.end(), "rhythm", seconds=3600)  # hourly
     if m["unit"].startswith("half"):
-        return _Cand(m.start(), m.end(), "rhythm", seconds=1800)
-    return _Cand(m.start(), m.end(), "rhythm", seconds=int(_num_en(m["n"] or "1") * _unit_en(m["unit"])))
+        return Candidate(m.start(), m.end(), "rhythm", seconds=1800)
+    return Candidate(m.start(), m.end(), "rhythm", seconds=int(_num_en(m["n"] or "1") * _unit_en(m["unit"])))
 
 
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
@@ -214,7 +214,7 @@ _EN_RULES: list[tuple[str, _Builder]] = [
     (r"\b(?:(?:within|in|after|about|around|approximately|roughly|under|less than|up to|no more than|for|another)\s+)?"
      r"(?:(?:about|around|approximately|roughly|the next|another)\s+)?(?P<n>" + _NUM_EN + r")"
      r"(?:\s*(?:-|to|or)\s*(?P<hi>" + _NUM_EN + r"))?\s*(?:more\s+)?(?P<unit>" + _UNIT_EN + r")\b", _en_duration),
-    (r"\bwithin the (?:next )?hour\b", lambda m: _Cand(m.start(), m.end(), "duration", seconds=3600)),
+    (r"\bwithin the (?:next )?hour\b", lambda m: Candidate(m.start(), m.end(), "duration", seconds=3600)),
     (r"\b(?:by |before |until |within )?(?:the )?end of (?:the )?(?:day|today|business(?: day)?|this week|the week)\b", _date),
     (r"\b(?:(?:by|before|until|on|for) )?(?:tomorrow|the day after tomorrow) (?:morning|afternoon|evening|night)\b", _date),
     (r"\b(?:(?:by|before|until) )?(?:the day after tomorrow|tomorrow)\b", _date),
@@ -254,8 +254,8 @@ _COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder, Required]]] = {
 }
 
 
-def _candidates(text: str, language: str) -> list[_Cand]:
-    found: list[_Cand] = []
+def _candidates(text: str, language: str) -> list[Candidate]:
+    found: list[Candidate] = []
     for rx, build, required in _COMPILED[language]:
         if not could_match(required, text):
             continue
@@ -267,21 +267,21 @@ def _candidates(text: str, language: str) -> list[_Cand]:
     found.extend(_bare_waits(text, language, found))
     # Leftmost, then longest, then vague-before-concrete on an exact tie; drop overlaps.
     found.sort(key=lambda c: (c.start, -(c.end - c.start), c.priority))
-    kept: list[_Cand] = []
+    kept: list[Candidate] = []
     for c in found:
         if not kept or c.start >= kept[-1].end:
             kept.append(c)
     return kept
 
 
-def _bare_waits(text: str, language: str, found: list[_Cand]) -> list[_Cand]:
+def _bare_waits(text: str, language: str, found: list[Candidate]) -> list[Candidate]:
     out = []
     for m in _BARE_WAITS[language].finditer(text):
         starts = [0] + [e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())]
         end = _SENTENCE_END.search(text, m.end())
         lo, hi = starts[-1], end.start() if end else len(text)
         if not any(lo <= c.start < hi for c in found):
-            out.append(_Cand(m.start(), m.end(), "vague", priority=0))
+            out.append(Candidate(m.start(), m.end(), "vague", priority=0))
     return out
 
 
@@ -294,11 +294,19 @@ def parse_now(now: str | None) -> int | None:
         raise ValueError(f"now: {e}") from None
 
 
-def expressions_in(norm: NormalizedText, language: str, now: str | None = None) -> list[TimeExpression]:
-    """Time expressions of already normalised text (the intent detector shares its pass)."""
+@lru_cache(maxsize=8192)
+def scan(text: str, language: str) -> tuple[NormalizedText, tuple[Candidate, ...]]:
+    """Normalised text and its time candidates: the costly part, which no clock affects, so
+    the intent detector and `find_time_expressions` share it whatever `now` each is asked at."""
+    norm = normalize_mapped(text, language)
+    return norm, tuple(_candidates(norm.text, language))
+
+
+def expressions_in(norm: NormalizedText, cands: tuple[Candidate, ...], now: str | None = None) -> list[TimeExpression]:
+    """The public expressions of `scan`'s candidates, with due times computed from `now`."""
     now_s = parse_now(now)
     out: list[TimeExpression] = []
-    for c in _candidates(norm.text, language):
+    for c in cands:
         span = norm.span(c.start, c.end)
         due: str | None = None
         within: int | None = None
@@ -320,9 +328,10 @@ def find_time_expressions(text: str, language: str, now: str | None = None) -> l
     check_language(language)
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
-    return list(_find_cached(text, language, now))
+    return list(expressions_cached(text, language, now))
 
 
-@lru_cache(maxsize=4096)
-def _find_cached(text: str, language: str, now: str | None) -> tuple[TimeExpression, ...]:
-    return tuple(expressions_in(normalize_mapped(text, language), language, now))
+@lru_cache(maxsize=8192)
+def expressions_cached(text: str, language: str, now: str | None) -> tuple[TimeExpression, ...]:
+    """`find_time_expressions` without the argument checks (callers that checked already)."""
+    return tuple(expressions_in(*scan(text, language), now))

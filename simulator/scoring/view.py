@@ -172,8 +172,8 @@ class TranscriptView:
 @lru_cache(maxsize=16384)
 def _analyse(detector: IntentDetector, language: str, text: str, now: str | None
              ) -> tuple[tuple[IntentHit, ...], tuple[TimeExpression, ...]]:
-    from simulator.language import find_time_expressions
-    return tuple(detector.detect(text)), tuple(find_time_expressions(text, language, now=now))
+    found = detector.analyse(text, now)  # one language pass: hits and times share normalisation
+    return tuple(found.hits), tuple(found.times)
 
 
 @lru_cache(maxsize=16384)
