@@ -47,7 +47,7 @@ def main(out_dir: Path) -> None:
                 page.screenshot(path=str(out_dir / "supervisor.png"), full_page=True)
                 page.get_by_role("tab", name="ダッシュボード").click()
                 page.locator("#sim-d-refresh").click()
-                page.wait_for_timeout(2000)
+                page.wait_for_timeout(4000)  # both plots redraw after the refresh
                 page.screenshot(path=str(out_dir / "supervisor-dashboard.png"), full_page=True)
                 browser.close()
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
+from operator import add
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -186,7 +187,7 @@ class IntentDetector:
         text = norm.text
         found: list[tuple[str, int, int]] = []
         chosen = set(self._always)
-        pairs = {text[i:i + 2] for i in range(len(text) - 1)}
+        pairs = set(map(add, text, text[1:]))  # every two-character window, built at C speed
         pairs.update(k for k in self._short if k in text)
         for pair in pairs.intersection(self._by_pair):
             for lit, idx in self._by_pair[pair]:
@@ -212,10 +213,10 @@ class IntentDetector:
         found: list[tuple[str, int, int]] = []
         starts = norm.starts
         for c in cands:
-            span = norm.span(c.start, c.end)  # the public expression's span in the original text
+            lo, hi = norm.bounds(c.start, c.end)  # the public expression's span in the original text
             # back to normalised coordinates (starts never decrease, so bisect)
-            ns = bisect_left(starts, span.start)
-            ne = bisect_left(starts, span.end)
+            ns = bisect_left(starts, lo)
+            ne = bisect_left(starts, hi)
             if c.kind in ("vague", "date") and _asks_without_wait(norm.text, ns, ne):
                 continue  # "早めに必要ですか" / "will you be home tomorrow?" ask; they impose nothing
             if c.kind == "vague":
@@ -262,8 +263,8 @@ class IntentDetector:
             kept.append((intent, s, e))
         hits = []
         for intent, s, e in kept:
-            span = norm.span(s, e)
-            hits.append(IntentHit(intent=intent, start=span.start, end=span.end, text=text[span.start:span.end]))
+            lo, hi = norm.bounds(s, e)
+            hits.append(IntentHit(intent=intent, start=lo, end=hi, text=text[lo:hi]))
         return tuple(hits)
 
     def detect(self, text: str) -> list[IntentHit]:
@@ -288,19 +289,27 @@ class IntentDetector:
         return hits
 
     def _keyword_hits(self, norm: NormalizedText, keyword: str) -> list[IntentHit]:
-        needle = normalize_mapped(keyword, self.language).text
-        if not needle:
-            raise ValueError(f"keyword {keyword!r} is empty after normalisation")
-        body = re.escape(needle)
-        # English keywords are whole words ("rule" must not fire inside "overrule").
-        if self.language == "en":
-            body = (r"\b" if needle[0].isalnum() else "") + body + (r"\b" if needle[-1].isalnum() else "")
+        needle, rx = _keyword_pattern(keyword, self.language)
+        if needle not in norm.text:
+            return []  # every match contains the needle: a C-speed test spares the regex scan
         out = []
-        for m in re.finditer(body, norm.text):
-            span = norm.span(m.start(), m.end())
-            out.append(IntentHit(intent=KEYWORD, start=span.start, end=span.end,
-                                 text=norm.original[span.start:span.end]))
+        for m in rx.finditer(norm.text):
+            lo, hi = norm.bounds(m.start(), m.end())
+            out.append(IntentHit(intent=KEYWORD, start=lo, end=hi, text=norm.original[lo:hi]))
         return out
+
+
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keyword: str, language: str) -> tuple[str, re.Pattern[str]]:
+    """A keyword's normalised text and compiled pattern (rubrics reuse the same few keywords)."""
+    needle = normalize_mapped(keyword, language).text
+    if not needle:
+        raise ValueError(f"keyword {keyword!r} is empty after normalisation")
+    body = re.escape(needle)
+    # English keywords are whole words ("rule" must not fire inside "overrule").
+    if language == "en":
+        body = (r"\b" if needle[0].isalnum() else "") + body + (r"\b" if needle[-1].isalnum() else "")
+    return needle, re.compile(body)
 
 
 @lru_cache(maxsize=256)

@@ -55,12 +55,17 @@ class NormalizedText:
 
     def span(self, start: int, end: int) -> Span:
         """Map a normalised span [start, end) to the original span covering it."""
+        lo, hi = self.bounds(start, end)
+        return Span(start=lo, end=hi)
+
+    def bounds(self, start: int, end: int) -> tuple[int, int]:
+        """`span` as a plain pair, for the detection hot path (no model built per hit)."""
         if not 0 <= start <= end <= len(self.text):
             raise ValueError(f"span {start}:{end} is outside the normalised text (length {len(self.text)})")
         if start == end:
             pos = self.starts[start] if start < len(self.starts) else len(self.original)
-            return Span(start=pos, end=pos)
-        return Span(start=self.starts[start], end=self.ends[end - 1])
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
 
 
 def check_language(language: str) -> str:

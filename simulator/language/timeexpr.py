@@ -227,8 +227,9 @@ _EN_RULES: list[tuple[str, _Builder]] = [
      + r"|" + _MONTH + r" [0-3]?\d(?:st|nd|rd|th)?)\b", _date),
     (r"\b(?:(?:on|by|before|until|till|next) )?" + _WEEKDAY + r"(?:,? (?:the )?\d{1,2}(?:st|nd|rd|th)?(?: of)?(?: "
      + _MONTH + r")?| " + _MONTH + r" \d{1,2}(?:st|nd|rd|th)?)?\b(?:,? in the (?:morning|afternoon|evening))?", _date),
-    # "talk to you soon" closes a call; it is no wait
-    (r"\bshortly\b|(?<!talk to you )(?<!speak to you )(?<!see you )(?<!need it )(?<!need them )(?<!needed )(?<!need this )\bsoon\b|\bas soon as (?:possible|we can|i can|it'?s ready|we're able)\b|\basap\b"
+    # "talk to you soon" closes a call; it is no wait (the look-behinds follow "soon" so they
+    # run only where "soon" is, not at every position of the text)
+    (r"\bshortly\b|\bsoon\b(?<!talk to you soon)(?<!speak to you soon)(?<!see you soon)(?<!need it soon)(?<!need them soon)(?<!needed soon)(?<!need this soon)|\bas soon as (?:possible|we can|i can|it'?s ready|we're able)\b|\basap\b"
      r"|\ba (?:little|bit|little bit) (?:longer|more|while)\b|\b(?:for )?a while\b|\bat some point\b"
      r"|\bin (?:a|just a) (?:moment|bit(?! of)|while|sec(?:ond)?|minute|jiffy)\b|\b(?:just|one) (?:a )?(?:moment|sec(?:ond)?|minute)\b"
      r"|\ba moment\b|\blater\b(?! than)|\beventually\b|\bin due course\b|\bin the (?:near )?future\b|\bsome ?time\b"
@@ -307,7 +308,7 @@ def expressions_in(norm: NormalizedText, cands: tuple[Candidate, ...], now: str 
     now_s = parse_now(now)
     out: list[TimeExpression] = []
     for c in cands:
-        span = norm.span(c.start, c.end)
+        lo, hi = norm.bounds(c.start, c.end)
         due: str | None = None
         within: int | None = None
         if c.kind == "clock" and c.clock is not None:
@@ -318,7 +319,7 @@ def expressions_in(norm: NormalizedText, cands: tuple[Candidate, ...], now: str 
             due = format_clock(now_s + c.seconds) if now_s is not None else None
         elif c.kind == "date":
             within = c.seconds
-        out.append(TimeExpression(text=norm.original[span.start:span.end], start=span.start, end=span.end,
+        out.append(TimeExpression(text=norm.original[lo:hi], start=lo, end=hi,
                                   concrete=c.kind != "vague", kind=c.kind, due=due, within_seconds=within))
     return out
 

@@ -48,7 +48,8 @@ class TurnView:
     hits: list[IntentHit] = field(default_factory=list)
     times: list[TimeExpression] = field(default_factory=list)
     masked: list[Span] = field(default_factory=list)
-    keyword_hits: dict[str, list[IntentHit]] = field(default_factory=dict)  # filled lazily by match()
+    keyword_hits: dict[str, tuple[IntentHit, ...]] = field(default_factory=dict)  # filled lazily by match()
+    found_keywords: set[str] = field(default_factory=set)  # those of keyword_hits with a hit (most have none)
 
     @property
     def intents(self) -> set[str]:
@@ -78,7 +79,26 @@ def _now_of(turn_at: str | None, scenario: Scenario | None, ordinal: int) -> int
             pass  # a malformed extra field is ignored (contracts.md), we fall back to the estimate
     if scenario is None:
         return None
-    return parse_clock(scenario.clock.start) + ordinal * scenario.clock.seconds_per_turn
+    return _clock_start(scenario.clock.start) + ordinal * scenario.clock.seconds_per_turn
+
+
+@lru_cache(maxsize=256)
+def _clock_start(start: str) -> int:
+    return parse_clock(start)  # once per scenario, not once per turn
+
+
+class _SignalParts:
+    __slots__ = ("signals", "intents", "keywords", "keyword_set")
+
+    def __init__(self, signals: Signals) -> None:
+        self.signals = signals  # held, so no other object can take its id while the view lives
+        self.intents = frozenset(signals.intent)
+        self.keywords = tuple(signals.keywords)
+        self.keyword_set = frozenset(self.keywords)
+
+
+def _by_span(h: IntentHit) -> tuple[int, int]:
+    return h.start, h.end
 
 
 class TranscriptView:
@@ -101,22 +121,22 @@ class TranscriptView:
         # Every keyword the scenario's needs use: matched in one pass per turn, not one per need.
         self._keywords: set[str] = {k for n in (scenario.hidden_needs if scenario else [])
                                     for k in n.drawn_out_by.keywords + n.acted_on_by.keywords}
-        self._needles: dict[str, str] = {}
+        # match() runs per rule per turn: each Signals object is taken apart once per view.
+        self._signal_parts: dict[int, _SignalParts] = {}
         for i, t in enumerate(transcript.turns):
             tv = TurnView(index=i, role=t.role, text=t.text)
             if t.role == "trainee":
                 tv.ordinal = len(self.trainee)
                 tv.now = _now_of(t.at, scenario, tv.ordinal)
                 if t.text.strip():
-                    tv.masked = list(manipulation_spans(t.text))
-                    for sp in tv.masked:
+                    read = _read_turn(detector, self.language, t.text, tv.now)
+                    tv.masked = list(read.masks.masked)
+                    for sp in read.masks.manipulation:
                         self.manipulation.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
-                    for sp in stuffed_spans(t.text, self.language):
+                    for sp in read.masks.stuffing:
                         self.stuffing.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
-                        tv.masked.append(sp)
-                    hits, times = _analyse(detector, self.language, t.text, _clock_str(tv.now))
-                    tv.hits = [h for h in hits if not overlaps(tv.masked, h.start, h.end)]
-                    tv.times = [x for x in times if not overlaps(tv.masked, x.start, x.end)]
+                    tv.hits = list(read.hits)
+                    tv.times = list(read.times)
                 self.trainee.append(tv)
             self.turns.append(tv)
 
@@ -128,34 +148,24 @@ class TranscriptView:
         """Hits of `signals` in a trainee turn, outside masked (grader-directed) sentences."""
         if not tv.text.strip():
             return []
-        wanted = set(signals.intent)
-        hits = [h for h in tv.hits if h.intent in wanted]  # intents: reuse the turn's detection
-        if signals.keywords:
-            missing = [k for k in signals.keywords if k not in tv.keyword_hits]
-            if missing:
-                self._match_keywords(tv, sorted(set(missing) | (self._keywords - tv.keyword_hits.keys())))
-            hits += [h for k in signals.keywords for h in tv.keyword_hits[k]]
-            hits.sort(key=lambda h: (h.start, h.end))
+        parts = self._signal_parts.get(id(signals))
+        if parts is None or parts.signals is not signals:  # the entry holds `signals`, so its id stays unique
+            parts = self._signal_parts[id(signals)] = _SignalParts(signals)
+        hits = [h for h in tv.hits if h.intent in parts.intents] if parts.intents else []
+        if parts.keywords:
+            known = tv.keyword_hits
+            if not parts.keyword_set <= known.keys():
+                # Keywords are filed in batches (see _filed_keywords): the batch is what was
+                # missing plus every scenario keyword not yet matched in this turn.
+                batch = tuple(sorted((parts.keyword_set - known.keys()) | (self._keywords - known.keys())))
+                filed = _filed_keywords(self.detector, self.language, tv.text, batch)
+                known.update(filed)
+                tv.found_keywords.update(k for k, found in filed.items() if found)
+            if not parts.keyword_set.isdisjoint(tv.found_keywords):
+                for k in parts.keywords:
+                    hits += known[k]
+            hits.sort(key=_by_span)
         return hits
-
-    def _match_keywords(self, tv: TurnView, keywords: list[str]) -> None:
-        """One language-layer call for many keywords, then each hit filed under its keyword."""
-        from simulator.language import normalize
-
-        for k in keywords:
-            tv.keyword_hits[k] = []
-        hits = _keyword_hits(self.detector, tv.text, tuple(keywords))
-        for k in keywords:
-            if k not in self._needles:
-                self._needles[k] = normalize(k, self.language)
-        needles = {k: self._needles[k] for k in keywords}
-        for h in hits:
-            if overlaps(tv.masked, h.start, h.end):
-                continue
-            found = normalize(h.text, self.language)
-            for k, needle in needles.items():
-                if needle == found or (needle and needle in found and len(found) - len(needle) <= 2):
-                    tv.keyword_hits[k].append(h)
 
     def first_procedural(self) -> tuple[int, int] | None:
         """(trainee ordinal, offset) of the first procedural move, or None."""
@@ -166,19 +176,74 @@ class TranscriptView:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Masks:
+    """Spans of a trainee turn that earn nothing: grader-directed text and keyword stuffing."""
+
+    manipulation: tuple[Span, ...]
+    stuffing: tuple[Span, ...]
+
+    @property
+    def masked(self) -> tuple[Span, ...]:
+        return self.manipulation + self.stuffing
+
+
+@dataclass(frozen=True, slots=True)
+class TurnReading:
+    """What the language layer finds in a trainee turn, masked spans already left out."""
+
+    masks: Masks
+    hits: tuple[IntentHit, ...]
+    times: tuple[TimeExpression, ...]
+
+
 # Scoring the same text again (a score card re-rendered, exported, calibrated, or the LLM
-# judge's heuristic fallback) costs nothing: the language layer's results are cached by text.
-# Detectors are cached per scenario by the language layer, so identity is a sound key.
+# judge's heuristic fallback) costs little: what a turn's text yields is cached by text (and
+# clock). Detectors are cached per scenario by the language layer, so identity is a sound key.
 @lru_cache(maxsize=16384)
-def _analyse(detector: IntentDetector, language: str, text: str, now: str | None
-             ) -> tuple[tuple[IntentHit, ...], tuple[TimeExpression, ...]]:
-    found = detector.analyse(text, now)  # one language pass: hits and times share normalisation
-    return tuple(found.hits), tuple(found.times)
+def _masks(text: str, language: str) -> Masks:
+    return Masks(manipulation=manipulation_spans(text), stuffing=stuffed_spans(text, language))
 
 
 @lru_cache(maxsize=16384)
-def _keyword_hits(detector: IntentDetector, text: str, keywords: tuple[str, ...]) -> tuple[IntentHit, ...]:
-    return tuple(detector.match_signals(Signals(keywords=list(keywords)), text))
+def _read_turn(detector: IntentDetector, language: str, text: str, now: int | None) -> TurnReading:
+    masks = _masks(text, language)
+    masked = masks.masked
+    found = detector.analyse(text, _clock_str(now))  # one language pass: hits and times share normalisation
+    if not masked:  # ordinary service talk: nothing to leave out
+        return TurnReading(masks=masks, hits=tuple(found.hits), times=tuple(found.times))
+    return TurnReading(masks=masks,
+                       hits=tuple(h for h in found.hits if not overlaps(masked, h.start, h.end)),
+                       times=tuple(x for x in found.times if not overlaps(masked, x.start, x.end)))
+
+
+@lru_cache(maxsize=16384)
+def _filed_keywords(detector: IntentDetector, language: str, text: str, keywords: tuple[str, ...]
+                    ) -> dict[str, tuple[IntentHit, ...]]:
+    """One language-layer call for a batch of keywords, then each unmasked hit filed under every
+    keyword of the batch whose normalised form it is (give or take two characters).
+
+    The returned dict is shared by the cache: callers copy from it, never into it."""
+    from simulator.language import normalize
+
+    masked = _masks(text, language).masked
+    filed: dict[str, list[IntentHit]] = {k: [] for k in keywords}
+    needles = _needles(keywords, language)
+    for h in detector.match_signals(Signals(keywords=list(keywords)), text):
+        if overlaps(masked, h.start, h.end):
+            continue
+        found = normalize(h.text, language)
+        for k, needle in needles.items():
+            if needle == found or (needle and needle in found and len(found) - len(needle) <= 2):
+                filed[k].append(h)
+    return {k: tuple(v) for k, v in filed.items()}
+
+
+@lru_cache(maxsize=1024)
+def _needles(keywords: tuple[str, ...], language: str) -> dict[str, str]:
+    """Normalised keywords of a batch (batches repeat from turn to turn); shared, read only."""
+    from simulator.language import normalize
+    return {k: normalize(k, language) for k in keywords}
 
 
 @lru_cache(maxsize=4)
