@@ -86,7 +86,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
     with gr.Row():
         avg = rl.label(gr.BarPlot(render.frame([], criterion=str, score=float), x="criterion", y="score",
                                   y_lim=[0, 4], label=t("averages", lg), height=260), "averages")
-        trend = rl.label(gr.LinePlot(render.frame([], attempt=int, total=float, trainee=str), x="attempt", y="total",
+        trend = rl.label(gr.LinePlot(None, x="attempt", y="total",  # None, not an empty frame: with one, Gradio never draws the colour series
                                      color="trainee", y_lim=[0, 100], x_axis_format="d", label=t("trends", lg), height=260), "trends")
     with gr.Row():
         sid = rl.label(gr.Dropdown([], allow_custom_value=True, label=t("session_id", lg), scale=3,
