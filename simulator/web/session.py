@@ -98,7 +98,8 @@ def _check_name(name: str | None, lang: str) -> str:
     return name
 
 
-def _check_message(message: str | None, lang: str) -> str:
+def check_message(message: str | None, lang: str) -> str:
+    """The message stripped, or UserError: empty, or over MAX_MESSAGE_CHARS (trainee chat and editor trial)."""
     text = (message or "").strip()
     if not text:
         raise UserError(t("err_empty", lang))
@@ -191,7 +192,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
             raise UserError(t("err_not_started", lang))
         if not st.live:
             raise UserError(t("err_ended", lang))
-        text = _check_message(message, lang) if hold_seconds == 0 else ""
+        text = check_message(message, lang) if hold_seconds == 0 else ""
     except UserError as e:
         yield Step(state=st.model_copy(update={"error": str(e)}))
         return

@@ -24,6 +24,7 @@ from simulator.web import dashboard, render
 from simulator.web.auth import NotAuthorised
 from simulator.web.i18n import Relabeller, t
 from simulator.web.render import ChatLine
+from simulator.web.session import UserError, check_message
 from simulator.web.services import Services, blocking
 
 FILE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\.ya?ml$")
@@ -294,11 +295,10 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
             return [s, gr.update(), render.error_html(t("err_not_started", lang)), gr.update()]
         if s.trial_state.ended:
             return [s, gr.update(), render.error_html(t("err_ended", lang)), gr.update()]
-        text = (message or "").strip()
-        if not text or len(text) > render.MAX_MESSAGE_CHARS:
-            key = "err_empty" if not text else "err_too_long"
-            return [s, gr.update(), render.error_html(t(key, lang, n=len(text), max=render.MAX_MESSAGE_CHARS)),
-                    gr.update()]
+        try:
+            text = check_message(message, lang)
+        except UserError as e:
+            return [s, gr.update(), render.error_html(str(e)), gr.update()]
         from simulator.customers.base import collect
         try:
             reply = await collect(backend.stream(s.trial_scenario, text, s.trial_state))
