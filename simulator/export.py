@@ -35,6 +35,15 @@ class ExportError(ValueError):
     """Bad export input (dates, missing output file); the message names the option."""
 
 
+class NothingToReport(ExportError):
+    """An HTML/PDF report was asked for, but no stored session matches the filters."""
+
+
+class ExportResult(BaseModel):
+    content: str | bytes  # str for csv/json/html, bytes for pdf
+    sessions: int
+
+
 def defuse(value: object) -> str:
     """A cell as text, with a leading ' when it could start a formula (OWASP)."""
     s = "" if value is None else str(value)
@@ -127,13 +136,38 @@ def parse_day(value: str | None, option: str) -> date | None:
 
 def filter_from_args(args: argparse.Namespace) -> SessionFilter:
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
-    if since and until and since > until:
-        raise ExportError(f"--since {since} is after --until {until}: no day is in that range")
     return SessionFilter(trainee=args.trainee, scenario=args.scenario, since=since, until=until,
                          session=args.session)
 
 
-def _write(path: str, data: str | bytes) -> None:
+def render_export(store: Store, flt: SessionFilter, fmt: str) -> ExportResult:
+    """The stored sessions matching `flt` as a csv/json/html/pdf document (CLI and web app)."""
+    if flt.since and flt.until and flt.since > flt.until:
+        raise ExportError(f"--since {flt.since} is after --until {flt.until}: no day is in that range")
+    sessions = store.sessions(flt, turns=fmt != "csv")
+    if fmt == "csv":
+        out: str | bytes = to_csv(sessions)
+    elif fmt == "json":
+        out = to_json(sessions, flt)
+    elif fmt in ("html", "pdf"):
+        if not sessions:
+            raise NothingToReport(f"no stored session matches {_describe(flt)}; nothing to report")
+        from simulator import report
+        try:
+            report.report_zone()
+        except ValueError as e:
+            raise ExportError(str(e)) from None
+        # The trend shows every attempt of each reported trainee, not only the filtered ones.
+        names = dict.fromkeys(s.trainee for s in sessions)
+        history = [h for t in names for h in store.sessions(SessionFilter(trainee=t), turns=False)]
+        rep = report.build(sessions, history, titles=report.catalog_titles(sys.stderr))
+        out = report.to_html(rep) if fmt == "html" else report.to_pdf(rep)
+    else:
+        raise ExportError(f"unknown export format {fmt!r}: use csv, json, html or pdf")
+    return ExportResult(content=out, sessions=len(sessions))
+
+
+def write_export(path: str, data: str | bytes) -> None:
     p = Path(path)
     try:
         if isinstance(data, bytes):
@@ -155,35 +189,18 @@ def cmd_export(args: argparse.Namespace, store: Store | None = None) -> int:
         own = store is None
         store = store or Store()
         try:
-            sessions = store.sessions(flt, turns=args.format != "csv")
-            if args.format == "csv":
-                out: str | bytes = to_csv(sessions)
-            elif args.format == "json":
-                out = to_json(sessions, flt)
-            else:
-                if not sessions:
-                    raise ExportError(f"no stored session matches {_describe(flt)}; nothing to report")
-                from simulator import report
-                try:
-                    report.report_zone()
-                except ValueError as e:
-                    raise ExportError(str(e)) from None
-                # The trend shows every attempt of each reported trainee, not only the filtered ones.
-                names = dict.fromkeys(s.trainee for s in sessions)
-                history = [h for t in names for h in store.sessions(SessionFilter(trainee=t), turns=False)]
-                rep = report.build(sessions, history, titles=report.catalog_titles(sys.stderr))
-                out = report.to_html(rep) if args.format == "html" else report.to_pdf(rep)
+            result = render_export(store, flt, args.format)
         finally:
             if own:
                 store.close()
         if args.output:
-            _write(args.output, out)
-            print(f"wrote {len(sessions)} session(s) to {args.output}", file=sys.stderr)
+            write_export(args.output, result.content)
+            print(f"wrote {result.sessions} session(s) to {args.output}", file=sys.stderr)
         else:
-            assert isinstance(out, str)
+            assert isinstance(result.content, str)
             sys.stdout.flush()
             # bytes, so Japanese survives a console whose locale encoding is not UTF-8
-            sys.stdout.buffer.write(out.encode("utf-8"))
+            sys.stdout.buffer.write(result.content.encode("utf-8"))
             sys.stdout.buffer.flush()
         return 0
     except (ExportError, StoreError) as e:

@@ -1,12 +1,12 @@
 """Supervisor cohort dashboard (sessions, averages, trends, one session, overrides) and exports.
 
-Reads go through simulator.store; exports reuse simulator.export.cmd_export so the files a
+Reads go through simulator.store; exports reuse simulator.export.render_export so the files a
 supervisor downloads are byte-for-byte what `simulator export` writes.
 """
 
 from __future__ import annotations
 
-import argparse
+import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
@@ -181,20 +181,19 @@ def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller,
     async def on_export(fmt_in: str, tr: str | None, sc: str | None, since: str | None, until: str | None,
                         lang: str, s: Any) -> list[Any]:
         ctx.user(s, lang)
-        from simulator.export import cmd_export
+        from simulator.export import ExportError, NothingToReport, render_export, write_export
+        from simulator.store import StoreError
         if fmt_in not in ("csv", "json", "html", "pdf"):
             raise gr.Error(f"unknown export format {fmt_in!r}")
         flt = _filter(tr, sc, since, until, lang)
-        if fmt_in in ("html", "pdf") and not await blocking(services.store.list_sessions, trainee=flt.trainee,
-                                                            scenario=flt.scenario, since=flt.since,
-                                                            until=flt.until, limit=1):
+        try:
+            result = await blocking(render_export, services.store, flt, fmt_in)
+            path = f"{tempfile.mkdtemp(prefix='sim-export-')}/sessions.{fmt_in}"
+            await blocking(write_export, path, result.content)
+        except NothingToReport:
             return [None, render.error_html(t("err_export", lang, e="no session matches the filters"))]
-        path = f"{tempfile.mkdtemp(prefix='sim-export-')}/sessions.{fmt_in}"
-        args = argparse.Namespace(format=fmt_in, output=path, trainee=flt.trainee, scenario=flt.scenario,
-                                  since=flt.since.isoformat() if flt.since else None,
-                                  until=flt.until.isoformat() if flt.until else None, session=None)
-        code = await blocking(cmd_export, args, services.store)
-        if code != 0:
+        except (ExportError, StoreError) as e:
+            print(f"simulator export: {e}", file=sys.stderr)
             return [None, render.error_html(t("err_export", lang, e="see the server log"))]
         return [path, ""]
 
