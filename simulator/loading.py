@@ -145,7 +145,11 @@ def _at(path: str, node: Node, message: str) -> Problem:
 
 
 def parse_yaml(path: str, text: str | None = None) -> _Doc:
-    source = _read_text(path, text)
+    return _parse_source(path, _read_text(path, text))
+
+
+def _parse_source(path: str, source: str) -> _Doc:
+    """Compose already checked and decoded text (see _read_text) into data plus its node tree."""
     try:
         root = YAML(typ="rt").compose(source)
     except MarkedYAMLError as e:
@@ -255,7 +259,7 @@ def load_rubric(path: str | os.PathLike[str], text: str | None = None) -> Rubric
 def load_any(path: str, text: str | None = None) -> Scenario | Rubric:
     """A scenario or a rubric, told apart by kind_of; the file is read and parsed once."""
     source = _read_text(path, text)
-    doc = parse_yaml(path, source)
+    doc = _parse_source(path, source)
     model = Rubric if kind_of(path, doc.data, source.split("\n", 1)[0]) == "rubric" else Scenario
     return _validate(doc, model)  # type: ignore[return-value]
 
