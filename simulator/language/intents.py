@@ -281,22 +281,26 @@ class IntentDetector:
         scenarios and may name an id that only some scenarios define under `patterns:`."""
         wanted = set(signals.intent)
         hits = [h for h in self.detect(text) if h.intent in wanted] if wanted else []
-        if signals.keywords:
-            norm = normalize_mapped(text, self.language)
-            for kw in signals.keywords:
-                hits.extend(self._keyword_hits(norm, kw))
-        hits.sort(key=lambda h: (h.start, h.end))
+        for kw in signals.keywords:
+            hits.extend(self.keyword_hits(text, kw))
+        hits.sort(key=_by_span)
         return hits
 
-    def _keyword_hits(self, norm: NormalizedText, keyword: str) -> list[IntentHit]:
+    def keyword_hits(self, text: str, keyword: str) -> tuple[IntentHit, ...]:
+        """Where one keyword occurs in `text` (matched on normalised text; spans into the original)."""
         needle, rx = _keyword_pattern(keyword, self.language)
+        norm = normalize_mapped(text, self.language)
         if needle not in norm.text:
-            return []  # every match contains the needle: a C-speed test spares the regex scan
+            return ()  # every match contains the needle: a C-speed test spares the regex scan
         out = []
         for m in rx.finditer(norm.text):
             lo, hi = norm.bounds(m.start(), m.end())
-            out.append(IntentHit(intent=KEYWORD, start=lo, end=hi, text=norm.original[lo:hi]))
-        return out
+            out.append(IntentHit(intent=KEYWORD, start=lo, end=hi, text=text[lo:hi]))
+        return tuple(out)
+
+
+def _by_span(h: IntentHit) -> tuple[int, int]:
+    return h.start, h.end
 
 
 @lru_cache(maxsize=4096)

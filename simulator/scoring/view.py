@@ -48,8 +48,6 @@ class TurnView:
     hits: list[IntentHit] = field(default_factory=list)
     times: list[TimeExpression] = field(default_factory=list)
     masked: list[Span] = field(default_factory=list)
-    keyword_hits: dict[str, tuple[IntentHit, ...]] = field(default_factory=dict)  # filled lazily by match()
-    found_keywords: set[str] = field(default_factory=set)  # those of keyword_hits with a hit (most have none)
 
     @property
     def intents(self) -> set[str]:
@@ -87,18 +85,8 @@ def _clock_start(start: str) -> int:
     return parse_clock(start)  # once per scenario, not once per turn
 
 
-class _SignalParts:
-    __slots__ = ("signals", "intents", "keywords", "keyword_set")
-
-    def __init__(self, signals: Signals) -> None:
-        self.signals = signals  # held, so no other object can take its id while the view lives
-        self.intents = frozenset(signals.intent)
-        self.keywords = tuple(signals.keywords)
-        self.keyword_set = frozenset(self.keywords)
-
-
-def _by_span(h: IntentHit) -> tuple[int, int]:
-    return h.start, h.end
+def _signals_key(signals: Signals) -> tuple[frozenset[str], tuple[str, ...]]:
+    return frozenset(signals.intent), tuple(signals.keywords)
 
 
 class TranscriptView:
@@ -118,25 +106,23 @@ class TranscriptView:
         self.trainee: list[TurnView] = []
         self.manipulation: list[Evidence] = []
         self.stuffing: list[Evidence] = []
-        # Every keyword the scenario's needs use: matched in one pass per turn, not one per need.
-        self._keywords: set[str] = {k for n in (scenario.hidden_needs if scenario else [])
-                                    for k in n.drawn_out_by.keywords + n.acted_on_by.keywords}
-        # match() runs per rule per turn: each Signals object is taken apart once per view.
-        self._signal_parts: dict[int, _SignalParts] = {}
+        # match() runs per rule per turn: each Signals object is taken apart once per view
+        # (the entry holds the object itself, so no other object can take its id meanwhile).
+        self._signal_keys: dict[int, tuple[Signals, tuple[frozenset[str], tuple[str, ...]]]] = {}
         for i, t in enumerate(transcript.turns):
             tv = TurnView(index=i, role=t.role, text=t.text)
             if t.role == "trainee":
                 tv.ordinal = len(self.trainee)
                 tv.now = _now_of(t.at, scenario, tv.ordinal)
                 if t.text.strip():
-                    read = _read_turn(detector, self.language, t.text, tv.now)
+                    read = _reading(detector, self.language, t.text)
                     tv.masked = list(read.masks.masked)
                     for sp in read.masks.manipulation:
                         self.manipulation.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
                     for sp in read.masks.stuffing:
                         self.stuffing.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
                     tv.hits = list(read.hits)
-                    tv.times = list(read.times)
+                    tv.times = list(_times(self.language, t.text, tv.now))
                 self.trainee.append(tv)
             self.turns.append(tv)
 
@@ -144,28 +130,14 @@ class TranscriptView:
     def customer(self) -> list[TurnView]:
         return [t for t in self.turns if t.role == "customer"]
 
-    def match(self, signals: Signals, tv: TurnView) -> list[IntentHit]:
+    def match(self, signals: Signals, tv: TurnView) -> tuple[IntentHit, ...]:
         """Hits of `signals` in a trainee turn, outside masked (grader-directed) sentences."""
         if not tv.text.strip():
-            return []
-        parts = self._signal_parts.get(id(signals))
-        if parts is None or parts.signals is not signals:  # the entry holds `signals`, so its id stays unique
-            parts = self._signal_parts[id(signals)] = _SignalParts(signals)
-        hits = [h for h in tv.hits if h.intent in parts.intents] if parts.intents else []
-        if parts.keywords:
-            known = tv.keyword_hits
-            if not parts.keyword_set <= known.keys():
-                # Keywords are filed in batches (see _filed_keywords): the batch is what was
-                # missing plus every scenario keyword not yet matched in this turn.
-                batch = tuple(sorted((parts.keyword_set - known.keys()) | (self._keywords - known.keys())))
-                filed = _filed_keywords(self.detector, self.language, tv.text, batch)
-                known.update(filed)
-                tv.found_keywords.update(k for k, found in filed.items() if found)
-            if not parts.keyword_set.isdisjoint(tv.found_keywords):
-                for k in parts.keywords:
-                    hits += known[k]
-            hits.sort(key=_by_span)
-        return hits
+            return ()
+        entry = self._signal_keys.get(id(signals))
+        if entry is None or entry[0] is not signals:
+            entry = self._signal_keys[id(signals)] = (signals, _signals_key(signals))
+        return _signal_hits(self.detector, self.language, tv.text, entry[1])
 
     def first_procedural(self) -> tuple[int, int] | None:
         """(trainee ordinal, offset) of the first procedural move, or None."""
@@ -194,7 +166,6 @@ class TurnReading:
 
     masks: Masks
     hits: tuple[IntentHit, ...]
-    times: tuple[TimeExpression, ...]
 
 
 # Scoring the same text again (a score card re-rendered, exported, calibrated, or the LLM
@@ -206,44 +177,41 @@ def _masks(text: str, language: str) -> Masks:
 
 
 @lru_cache(maxsize=16384)
-def _read_turn(detector: IntentDetector, language: str, text: str, now: int | None) -> TurnReading:
+def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
     masks = _masks(text, language)
     masked = masks.masked
-    found = detector.analyse(text, _clock_str(now))  # one language pass: hits and times share normalisation
-    if not masked:  # ordinary service talk: nothing to leave out
-        return TurnReading(masks=masks, hits=tuple(found.hits), times=tuple(found.times))
-    return TurnReading(masks=masks,
-                       hits=tuple(h for h in found.hits if not overlaps(masked, h.start, h.end)),
-                       times=tuple(x for x in found.times if not overlaps(masked, x.start, x.end)))
+    hits = detector.detect(text)
+    if masked:  # ordinary service talk has nothing to leave out
+        hits = [h for h in hits if not overlaps(masked, h.start, h.end)]
+    return TurnReading(masks=masks, hits=tuple(hits))
 
 
 @lru_cache(maxsize=16384)
-def _filed_keywords(detector: IntentDetector, language: str, text: str, keywords: tuple[str, ...]
-                    ) -> dict[str, tuple[IntentHit, ...]]:
-    """One language-layer call for a batch of keywords, then each unmasked hit filed under every
-    keyword of the batch whose normalised form it is (give or take two characters).
-
-    The returned dict is shared by the cache: callers copy from it, never into it."""
-    from simulator.language import normalize
-
+def _times(language: str, text: str, now: int | None) -> tuple[TimeExpression, ...]:
+    """Time expressions of a trainee turn said at `now` (their due times depend on it)."""
+    from simulator.language.timeexpr import expressions_cached
+    found = expressions_cached(text, language, _clock_str(now))
     masked = _masks(text, language).masked
-    filed: dict[str, list[IntentHit]] = {k: [] for k in keywords}
-    needles = _needles(keywords, language)
-    for h in detector.match_signals(Signals(keywords=list(keywords)), text):
-        if overlaps(masked, h.start, h.end):
-            continue
-        found = normalize(h.text, language)
-        for k, needle in needles.items():
-            if needle == found or (needle and needle in found and len(found) - len(needle) <= 2):
-                filed[k].append(h)
-    return {k: tuple(v) for k, v in filed.items()}
+    return tuple(x for x in found if not overlaps(masked, x.start, x.end)) if masked else found
 
 
-@lru_cache(maxsize=1024)
-def _needles(keywords: tuple[str, ...], language: str) -> dict[str, str]:
-    """Normalised keywords of a batch (batches repeat from turn to turn); shared, read only."""
-    from simulator.language import normalize
-    return {k: normalize(k, language) for k in keywords}
+@lru_cache(maxsize=65536)
+def _signal_hits(detector: IntentDetector, language: str, text: str,
+                 key: tuple[frozenset[str], tuple[str, ...]]) -> tuple[IntentHit, ...]:
+    """Hits of one rubric rule's or hidden need's signals in a turn's text, masks applied."""
+    intents, keywords = key
+    read = _reading(detector, language, text)
+    hits = [h for h in read.hits if h.intent in intents] if intents else []
+    if keywords:
+        masked = read.masks.masked
+        for k in keywords:
+            hits += [h for h in detector.keyword_hits(text, k) if not overlaps(masked, h.start, h.end)]
+        hits.sort(key=_by_span)
+    return tuple(hits)
+
+
+def _by_span(h: IntentHit) -> tuple[int, int]:
+    return h.start, h.end
 
 
 @lru_cache(maxsize=4)
