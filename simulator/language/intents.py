@@ -9,6 +9,7 @@ import re
 from bisect import bisect_left
 from functools import lru_cache
 from operator import add
+from collections.abc import Iterable
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -281,22 +282,24 @@ class IntentDetector:
         scenarios and may name an id that only some scenarios define under `patterns:`."""
         wanted = set(signals.intent)
         hits = [h for h in self.detect(text) if h.intent in wanted] if wanted else []
-        for kw in signals.keywords:
-            hits.extend(self.keyword_hits(text, kw))
+        if signals.keywords:
+            hits += self.keyword_hits(text, signals.keywords)
         hits.sort(key=_by_span)
         return hits
 
-    def keyword_hits(self, text: str, keyword: str) -> tuple[IntentHit, ...]:
-        """Where one keyword occurs in `text` (matched on normalised text; spans into the original)."""
-        needle, rx = _keyword_pattern(keyword, self.language)
+    def keyword_hits(self, text: str, keywords: Iterable[str]) -> list[IntentHit]:
+        """Where each keyword occurs in `text`, keyword by keyword (matched on normalised text;
+        spans into the original)."""
         norm = normalize_mapped(text, self.language)
-        if needle not in norm.text:
-            return ()  # every match contains the needle: a C-speed test spares the regex scan
-        out = []
-        for m in rx.finditer(norm.text):
-            lo, hi = norm.bounds(m.start(), m.end())
-            out.append(IntentHit(intent=KEYWORD, start=lo, end=hi, text=text[lo:hi]))
-        return tuple(out)
+        out: list[IntentHit] = []
+        for keyword in keywords:
+            needle, rx = _keyword_pattern(keyword, self.language)
+            if needle not in norm.text:
+                continue  # every match contains the needle: a C-speed test spares the regex scan
+            for m in rx.finditer(norm.text):
+                lo, hi = norm.bounds(m.start(), m.end())
+                out.append(IntentHit(intent=KEYWORD, start=lo, end=hi, text=text[lo:hi]))
+        return out
 
 
 def _by_span(h: IntentHit) -> tuple[int, int]:

@@ -47,13 +47,25 @@ def _grams(text: str, language: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"[a-z0-9']+", norm) if len(w) > 2)
 
 
-def disclosure_turn(view: TranscriptView, need: HiddenNeed, customer_grams: list[tuple[int, frozenset[str]]]) -> int | None:
+def disclosure_turn(view: TranscriptView, need: HiddenNeed, customer: list[tuple[int, str]]) -> int | None:
     """Index of the first customer turn that says the need, or None."""
-    variants = [g for g in (_grams(d, view.language) for d in need.disclosure) if g]
-    for index, grams in customer_grams:
-        if any(len(v & grams) / len(v) >= DISCLOSURE_MATCH for v in variants):
+    variants = _variants(tuple(need.disclosure), view.language)
+    for index, text in customer:
+        if _says(variants, text, view.language):
             return index
     return -1 if need.id in _state_list(view, "revealed_needs") else None
+
+
+@lru_cache(maxsize=256)
+def _variants(disclosure: tuple[str, ...], language: str) -> tuple[frozenset[str], ...]:
+    return tuple(g for g in (_grams(d, language) for d in disclosure) if g)
+
+
+@lru_cache(maxsize=16384)
+def _says(variants: tuple[frozenset[str], ...], text: str, language: str) -> bool:
+    """Does a customer turn say one of a need's disclosure lines (enough of its grams)?"""
+    grams = _grams(text, language)
+    return any(len(v & grams) / len(v) >= DISCLOSURE_MATCH for v in variants)
 
 
 def _state_list(view: TranscriptView, key: str) -> list[str]:
@@ -98,9 +110,9 @@ def _interrogation(view: TranscriptView) -> bool:
     return False
 
 
-def _need_points(view: TranscriptView, need: HiddenNeed, customer_grams: list[tuple[int, frozenset[str]]],
+def _need_points(view: TranscriptView, need: HiddenNeed, customer: list[tuple[int, str]],
                  ev: list[Evidence], fired: list[str], findings: list[Finding]) -> tuple[float, Status]:
-    d = disclosure_turn(view, need, customer_grams)
+    d = disclosure_turn(view, need, customer)
     volunteered_state = need.id in _state_list(view, "volunteered_needs")
     draws = [(tv, hits) for tv in view.trainee if (hits := view.match(need.drawn_out_by, tv))]
     expiry = parse_clock(need.expires_at) if need.expires_at else None
@@ -204,9 +216,9 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         points = _generic(view, ev, fired, findings)
     else:
         per_need = []
-        customer_grams = [(tv.index, _grams(tv.text, view.language)) for tv in view.customer]
+        customer = [(tv.index, tv.text) for tv in view.customer]
         for need in view.scenario.hidden_needs:
-            p, status = _need_points(view, need, customer_grams, ev, fired, findings)
+            p, status = _need_points(view, need, customer, ev, fired, findings)
             per_need.append(p)
             statuses.append(status)
         # The best-handled need dominates; missing the others still costs a little.

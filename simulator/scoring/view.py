@@ -122,7 +122,7 @@ class TranscriptView:
                     for sp in read.masks.stuffing:
                         self.stuffing.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
                     tv.hits = list(read.hits)
-                    tv.times = list(_times(self.language, t.text, tv.now))
+                    tv.times = list(_times(self.language, t.text))
                 self.trainee.append(tv)
             self.turns.append(tv)
 
@@ -187,10 +187,12 @@ def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
 
 
 @lru_cache(maxsize=16384)
-def _times(language: str, text: str, now: int | None) -> tuple[TimeExpression, ...]:
-    """Time expressions of a trainee turn said at `now` (their due times depend on it)."""
+def _times(language: str, text: str) -> tuple[TimeExpression, ...]:
+    """Time expressions of a trainee turn, masks applied. Found without a clock: a clock time
+    carries its due time anyway, and no analyzer reads a duration's due time, so one
+    reading per text serves every moment the text is said at."""
     from simulator.language.timeexpr import expressions_cached
-    found = expressions_cached(text, language, _clock_str(now))
+    found = expressions_cached(text, language, None)
     masked = _masks(text, language).masked
     return tuple(x for x in found if not overlaps(masked, x.start, x.end)) if masked else found
 
@@ -204,8 +206,7 @@ def _signal_hits(detector: IntentDetector, language: str, text: str,
     hits = [h for h in read.hits if h.intent in intents] if intents else []
     if keywords:
         masked = read.masks.masked
-        for k in keywords:
-            hits += [h for h in detector.keyword_hits(text, k) if not overlaps(masked, h.start, h.end)]
+        hits += [h for h in detector.keyword_hits(text, keywords) if not overlaps(masked, h.start, h.end)]
         hits.sort(key=_by_span)
     return tuple(hits)
 
@@ -239,25 +240,22 @@ def stuffed_spans(text: str, language: str) -> tuple[Span, ...]:
     return tuple(out)
 
 
-def _clock_str(now: int | None) -> str | None:
-    if now is None:
-        return None
-    from simulator.models import format_clock
-    return format_clock(now)
-
-
 def quote(tv: TurnView, start: int, end: int) -> Evidence:
     """Evidence for a span: the whole sentence when it is short enough to read, else the span.
 
     Always an exact substring of the trainee turn (contracts.md)."""
-    s, e = sentence_bounds(tv.text, start)
+    s, e = _quote_bounds(tv.text, start, end)
+    return Evidence(turn=tv.index, quote=tv.text[s:e])
+
+
+@lru_cache(maxsize=65536)
+def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    s, e = sentence_bounds(text, start)
     if not (s <= start and end <= e and e - s <= MAX_QUOTE):
         s, e = start, end
-    text = tv.text[s:e]
-    if not text.strip():
+    if not text[s:e].strip():
         s, e = start, end
-        text = tv.text[s:e]
-    return Evidence(turn=tv.index, quote=text)
+    return s, e
 
 
 def add_evidence(evidence: list[Evidence], ev: Evidence, limit: int = 6) -> None:

@@ -1,8 +1,8 @@
 """Wait time: every wait the trainee imposes carries a concrete time (domain.md principle 3).
 
-Each time expression of a trainee turn (from the language layer, computed against the turn's
-simulated clock) is one piece of evidence: concrete, vague, or a rhythm of interim updates.
-A clock promise already past when it is made ("by 16:00" said at 16:10) is no promise. A vague
+Each time expression of a trainee turn (from the language layer) is one piece of evidence:
+concrete, vague, or a rhythm of interim updates. A clock promise already past when it is made
+("by 16:00" said at 16:10, against the turn's simulated clock) is no promise. A vague
 phrase in the same turn as a concrete estimate («少々お待ちください。1分ほどで戻ります») is softened.
 """
 
