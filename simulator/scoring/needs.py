@@ -18,7 +18,8 @@ from simulator.models import Criterion, Evidence, HiddenNeed, parse_clock
 from simulator.scoring.card import Analysis, Finding, level_of
 from simulator.language import IntentHit
 from simulator.scoring.manipulation import sentence_bounds
-from simulator.scoring.view import TranscriptView, TurnView, add_evidence, quote
+from simulator.scoring.view import (SignalsKey, TranscriptView, TurnReading, TurnView, add_evidence, quote,
+                                    signal_hits)
 
 CONTEXT = ("asks_occasion", "asks_deadline", "asks_usage", "asks_availability", "asks_recipient")
 OFFERS = ("offers_faster_option", "offers_alternative")
@@ -75,16 +76,22 @@ def _state_list(view: TranscriptView, key: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _real_offer(tv: TurnView, hit: IntentHit) -> bool:
+def _real_offer(read: TurnReading, hit: IntentHit) -> bool:
     """An acting move, not a recollection of the past («宅配便でお送りするお約束だったのに…
     届いていなかったのですね») nor a vague hope («できるだけ早くお届けできるように»)."""
-    s, e = sentence_bounds(tv.text, hit.start)
-    for h in tv.hits:
+    s, e = sentence_bounds(read.text, hit.start)
+    for h in read.hits:
         if s <= h.start < e and h.intent == "restates_situation":
             return False
-    vague = any(s <= x.start < e and not x.concrete for x in tv.times)
-    concrete = any(s <= x.start < e and x.concrete for x in tv.times)
+    vague = any(s <= x.start < e and not x.concrete for x in read.times)
+    concrete = any(s <= x.start < e and x.concrete for x in read.times)
     return not (vague and not concrete)
+
+
+@lru_cache(maxsize=16384)
+def _offers(read: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
+    """A need's acting moves in a turn: its `acted_on_by` hits that are real offers."""
+    return tuple(h for h in signal_hits(read, key) if _real_offer(read, h))
 
 
 _QUESTION_END = re.compile(r"(?:か|かね|でしょうか|ますか|ですか)\s*$")
@@ -117,8 +124,9 @@ def _need_points(view: TranscriptView, need: HiddenNeed, customer: list[tuple[in
     draws = [(tv, hits) for tv in view.trainee if (hits := view.match(need.drawn_out_by, tv))]
     expiry = parse_clock(need.expires_at) if need.expires_at else None
     acts, late = [], []
+    acting = view.key(need.acted_on_by)
     for tv in view.trainee:
-        hits = [h for h in view.match(need.acted_on_by, tv) if _real_offer(tv, h)]
+        hits = _offers(tv.reading, acting) if tv.reading is not None else ()
         if hits:
             (late if expiry is not None and tv.now is not None and tv.now >= expiry else acts).append((tv, hits))
     if d is None:
@@ -183,7 +191,7 @@ def _need_points(view: TranscriptView, need: HiddenNeed, customer: list[tuple[in
 def _generic(view: TranscriptView, ev: list[Evidence], fired: list[str], findings: list[Finding]) -> float:
     """No scenario: a context question and an offer stand in for drawing out and acting."""
     q = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in CONTEXT), None)
-    o = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in OFFERS and _real_offer(tv, h)), None)
+    o = next(((tv, h) for tv in view.trainee for h in tv.hits if h.intent in OFFERS and _real_offer(tv.reading, h)), None)
     if o is None and q is not None:
         # Confirming the need back and committing to a time after the question is acting on it.
         o = next(((tv, h) for tv in view.trainee if tv.ordinal >= q[0].ordinal

@@ -9,7 +9,7 @@ simulated clock it was said at: its own `at`, else an estimate from the scenario
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,27 @@ _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 STUFFING_FLAG = "keyword-stuffing"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class TurnReading:
+    """What the language layer finds in one trainee text, masked spans already left out.
+
+    Cached by text (see `_reading`), so a reading stands for its text: analyzers cache what
+    they derive from a turn keyed by the reading itself (identity hash, `eq=False`)."""
+
+    text: str
+    detector: IntentDetector
+    language: str
+    manipulation: tuple[Span, ...]  # grader-directed stretches
+    stuffing: tuple[Span, ...]  # keyword-stuffed sentences
+    hits: tuple[IntentHit, ...]
+    times: tuple[TimeExpression, ...]  # read without a clock: only clock times carry a due time
+    intents: frozenset[str]
+
+    @property
+    def masked(self) -> tuple[Span, ...]:
+        return self.manipulation + self.stuffing
+
+
 @dataclass(slots=True)
 class TurnView:
     index: int  # position in transcript.turns (what Evidence.turn names)
@@ -45,16 +66,11 @@ class TurnView:
     text: str
     ordinal: int = -1  # 0-based count among trainee turns (-1 for customer turns)
     now: int | None = None  # simulated clock, seconds since midnight
-    hits: list[IntentHit] = field(default_factory=list)
-    times: list[TimeExpression] = field(default_factory=list)
-    masked: list[Span] = field(default_factory=list)
-
-    @property
-    def intents(self) -> set[str]:
-        return {h.intent for h in self.hits}
-
-    def first(self, *intents: str) -> IntentHit | None:
-        return next((h for h in self.hits if h.intent in intents), None)
+    reading: TurnReading | None = None  # None for customer turns and blank trainee turns
+    hits: tuple[IntentHit, ...] = ()  # the reading's, at hand
+    times: tuple[TimeExpression, ...] = ()
+    masked: tuple[Span, ...] = ()
+    intents: frozenset[str] = frozenset()
 
 
 def detect_language(transcript: Transcript) -> str:
@@ -85,8 +101,7 @@ def _clock_start(start: str) -> int:
     return parse_clock(start)  # once per scenario, not once per turn
 
 
-def _signals_key(signals: Signals) -> tuple[frozenset[str], tuple[str, ...]]:
-    return frozenset(signals.intent), tuple(signals.keywords)
+SignalsKey = tuple[frozenset[str], tuple[str, ...]]  # a Signals' intents and keywords
 
 
 class TranscriptView:
@@ -106,38 +121,38 @@ class TranscriptView:
         self.trainee: list[TurnView] = []
         self.manipulation: list[Evidence] = []
         self.stuffing: list[Evidence] = []
-        # match() runs per rule per turn: each Signals object is taken apart once per view
-        # (the entry holds the object itself, so no other object can take its id meanwhile).
-        self._signal_keys: dict[int, tuple[Signals, tuple[frozenset[str], tuple[str, ...]]]] = {}
+        self._signal_keys: dict[int, tuple[Signals, SignalsKey]] = {}
+        trainee = self.trainee
         for i, t in enumerate(transcript.turns):
-            tv = TurnView(index=i, role=t.role, text=t.text)
-            if t.role == "trainee":
-                tv.ordinal = len(self.trainee)
-                tv.now = _now_of(t.at, scenario, tv.ordinal)
-                if t.text.strip():
-                    read = _reading(detector, self.language, t.text)
-                    tv.masked = list(read.masks.masked)
-                    for sp in read.masks.manipulation:
-                        self.manipulation.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
-                    for sp in read.masks.stuffing:
-                        self.stuffing.append(Evidence(turn=i, quote=t.text[sp.start:sp.end]))
-                    tv.hits = list(read.hits)
-                    tv.times = list(_times(self.language, t.text))
-                self.trainee.append(tv)
+            if t.role != "trainee":
+                self.turns.append(TurnView(i, t.role, t.text))
+                continue
+            ordinal = len(trainee)
+            now = _now_of(t.at, scenario, ordinal)
+            if not t.text.strip():
+                tv = TurnView(i, "trainee", t.text, ordinal, now)
+            else:
+                read = _reading(detector, self.language, t.text)
+                tv = TurnView(i, "trainee", t.text, ordinal, now, read, read.hits, read.times, read.masked, read.intents)
+                self.manipulation += [Evidence(turn=i, quote=t.text[sp.start:sp.end]) for sp in read.manipulation]
+                self.stuffing += [Evidence(turn=i, quote=t.text[sp.start:sp.end]) for sp in read.stuffing]
+            trainee.append(tv)
             self.turns.append(tv)
 
     @property
     def customer(self) -> list[TurnView]:
         return [t for t in self.turns if t.role == "customer"]
 
+    def key(self, signals: Signals) -> SignalsKey:
+        """`signals` as a hashable key for the per-text caches (taken apart once per view)."""
+        entry = self._signal_keys.get(id(signals))
+        if entry is None or entry[0] is not signals:  # the entry holds `signals`: its id stays unique
+            entry = self._signal_keys[id(signals)] = (signals, (frozenset(signals.intent), tuple(signals.keywords)))
+        return entry[1]
+
     def match(self, signals: Signals, tv: TurnView) -> tuple[IntentHit, ...]:
         """Hits of `signals` in a trainee turn, outside masked (grader-directed) sentences."""
-        if not tv.text.strip():
-            return ()
-        entry = self._signal_keys.get(id(signals))
-        if entry is None or entry[0] is not signals:
-            entry = self._signal_keys[id(signals)] = (signals, _signals_key(signals))
-        return _signal_hits(self.detector, self.language, tv.text, entry[1])
+        return signal_hits(tv.reading, self.key(signals)) if tv.reading is not None else ()
 
     def first_procedural(self) -> tuple[int, int] | None:
         """(trainee ordinal, offset) of the first procedural move, or None."""
@@ -148,65 +163,33 @@ class TranscriptView:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Masks:
-    """Spans of a trainee turn that earn nothing: grader-directed text and keyword stuffing."""
-
-    manipulation: tuple[Span, ...]
-    stuffing: tuple[Span, ...]
-
-    @property
-    def masked(self) -> tuple[Span, ...]:
-        return self.manipulation + self.stuffing
-
-
-@dataclass(frozen=True, slots=True)
-class TurnReading:
-    """What the language layer finds in a trainee turn, masked spans already left out."""
-
-    masks: Masks
-    hits: tuple[IntentHit, ...]
-
-
 # Scoring the same text again (a score card re-rendered, exported, calibrated, or the LLM
-# judge's heuristic fallback) costs little: what a turn's text yields is cached by text (and
-# clock). Detectors are cached per scenario by the language layer, so identity is a sound key.
-@lru_cache(maxsize=16384)
-def _masks(text: str, language: str) -> Masks:
-    return Masks(manipulation=manipulation_spans(text), stuffing=stuffed_spans(text, language))
-
-
+# judge's heuristic fallback) costs little: what a turn's text yields is cached by text.
+# Detectors are cached per scenario by the language layer, so identity is a sound key.
 @lru_cache(maxsize=16384)
 def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
-    masks = _masks(text, language)
-    masked = masks.masked
+    from simulator.language.timeexpr import expressions_cached
+
+    manipulation, stuffing = manipulation_spans(text), stuffed_spans(text, language)
     hits = detector.detect(text)
+    times = expressions_cached(text, language, None)
+    masked = manipulation + stuffing
     if masked:  # ordinary service talk has nothing to leave out
         hits = [h for h in hits if not overlaps(masked, h.start, h.end)]
-    return TurnReading(masks=masks, hits=tuple(hits))
-
-
-@lru_cache(maxsize=16384)
-def _times(language: str, text: str) -> tuple[TimeExpression, ...]:
-    """Time expressions of a trainee turn, masks applied. Found without a clock: a clock time
-    carries its due time anyway, and no analyzer reads a duration's due time, so one
-    reading per text serves every moment the text is said at."""
-    from simulator.language.timeexpr import expressions_cached
-    found = expressions_cached(text, language, None)
-    masked = _masks(text, language).masked
-    return tuple(x for x in found if not overlaps(masked, x.start, x.end)) if masked else found
+        times = tuple(x for x in times if not overlaps(masked, x.start, x.end))
+    return TurnReading(text, detector, language, manipulation, stuffing, tuple(hits), times,
+                       frozenset(h.intent for h in hits))
 
 
 @lru_cache(maxsize=65536)
-def _signal_hits(detector: IntentDetector, language: str, text: str,
-                 key: tuple[frozenset[str], tuple[str, ...]]) -> tuple[IntentHit, ...]:
-    """Hits of one rubric rule's or hidden need's signals in a turn's text, masks applied."""
+def signal_hits(reading: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
+    """Hits of one rubric rule's or hidden need's signals (`TranscriptView.key`) in a turn, masks applied."""
     intents, keywords = key
-    read = _reading(detector, language, text)
-    hits = [h for h in read.hits if h.intent in intents] if intents else []
+    hits = [h for h in reading.hits if h.intent in intents] if intents else []
     if keywords:
-        masked = read.masks.masked
-        hits += [h for h in detector.keyword_hits(text, keywords) if not overlaps(masked, h.start, h.end)]
+        masked = reading.masked
+        hits += [h for h in reading.detector.keyword_hits(reading.text, keywords)
+                 if not overlaps(masked, h.start, h.end)]
         hits.sort(key=_by_span)
     return tuple(hits)
 
