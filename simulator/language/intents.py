@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
-from operator import add
 from collections.abc import Iterable
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from simulator.language import patterns_en, patterns_ja
-from simulator.language.prefilter import required_literals
+from simulator.language.prefilter import LiteralIndex, requirement
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
 from simulator.language.timeexpr import Candidate, TimeExpression, expressions_cached, scan
 from simulator.language.vocabulary import BUILTIN_INTENTS
@@ -63,7 +62,7 @@ class _Compiled:
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.rx = re.compile(pattern, flags)
-        self.required = required_literals(pattern)
+        self.required = requirement(pattern)
 
 
 class _Rules:
@@ -162,21 +161,9 @@ class IntentDetector:
                     raise ValueError(problem)
             extra[intent] = [_Compiled(p, re.IGNORECASE) for p in pats]
         self._extra = MappingProxyType(extra)
-        # Inverted index: literal -> patterns needing it; patterns needing none always run.
         ordered = [(intent, c) for src in (self._rules.patterns, extra) for intent, cs in src.items() for c in cs]
         self._ordered = tuple(ordered)
-        self._always = tuple(i for i, (_, c) in enumerate(ordered) if c.required is None)
-        index: dict[str, list[int]] = {}
-        for i, (_, c) in enumerate(ordered):
-            for lit in c.required or ():
-                index.setdefault(lit, []).append(i)
-        # ...keyed again by each literal's first two characters, so a message only tests the
-        # literals whose opening pair it contains (one-character literals are always tested).
-        by_pair: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
-        for lit, idx in index.items():
-            by_pair.setdefault(lit[:2], []).append((lit, tuple(idx)))
-        self._by_pair = MappingProxyType({k: tuple(v) for k, v in by_pair.items()})
-        self._short = tuple(k for k in by_pair if len(k) < 2)
+        self._index = LiteralIndex([c.required for _, c in ordered])  # most patterns are skipped unscanned
         self.known_intents: frozenset[str] = frozenset(BUILTIN_INTENTS) | frozenset(extra)
         # Engines and scorers ask about the same turn several times (detect, then match_signals
         # per rubric rule); results are immutable, so remember recent messages.
@@ -187,15 +174,8 @@ class IntentDetector:
     def _pattern_hits(self, norm: NormalizedText) -> list[tuple[str, int, int]]:
         text = norm.text
         found: list[tuple[str, int, int]] = []
-        chosen = set(self._always)
-        pairs = set(map(add, text, text[1:]))  # every two-character window, built at C speed
-        pairs.update(k for k in self._short if k in text)
-        for pair in pairs.intersection(self._by_pair):
-            for lit, idx in self._by_pair[pair]:
-                if lit in text:
-                    chosen.update(idx)
         rules = self._rules
-        for i in sorted(chosen):
+        for i in self._index.which(text):
             intent, c = self._ordered[i]
             for m in c.rx.finditer(text):
                 start, end = m.span()

@@ -88,6 +88,8 @@ def _fold(cluster: str) -> str:
 _NEEDS_SLOW = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
                          "\uff9e\uff9f\u3099-\u309c]")
 _ONE_TO_ONE = str.maketrans({**_QUOTES, **{w: "~" for w in _WAVES}})
+_ONE_TO_ONE_CHARS = re.compile("[" + re.escape("".join(sorted(set(_QUOTES) | _WAVES))) + "]")
+_SPACE = re.compile(r"\s")  # every odd-space case involves one
 _DASH_CLASS = "[" + re.escape("".join(sorted(_DASHES))) + "]"
 _HYPHEN = re.compile(_DASH_CLASS)
 _ODD_SPACE = {"en": re.compile(r"\s\s|[^\S ]|^\s|\s$"),
@@ -100,10 +102,11 @@ def _fold_fast(text: str, language: str) -> str | None:
     if _NEEDS_SLOW.search(text):
         return None
     folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
-    if len(folded) != len(text) or _ODD_SPACE[language].search(folded):
+    if len(folded) != len(text) or (_SPACE.search(folded) and _ODD_SPACE[language].search(folded)):
         return None
+    if _ONE_TO_ONE_CHARS.search(folded):
+        folded = folded.translate(_ONE_TO_ONE)
     # a long-vowel dash follows kana (ル－ル); any other dash is a hyphen (2-3日)
-    folded = folded.translate(_ONE_TO_ONE)
     if _HYPHEN.search(folded):
         chars = list(folded)
         for m in _HYPHEN.finditer(folded):
@@ -220,8 +223,8 @@ def normalize_mapped(text: str, language: str) -> NormalizedText:
 def _normalize_cached(text: str, language: str) -> NormalizedText:
     fast = _fold_fast(text, language)
     if fast is not None and not (language == "ja" and _KANJI_RUN.search(fast)):
-        n = len(fast)
-        return NormalizedText(original=text, text=fast, starts=tuple(range(n)), ends=tuple(range(1, n + 1)))
+        starts, ends = _identity(len(fast))
+        return NormalizedText(original=text, text=fast, starts=starts, ends=ends)
     if fast is not None:
         chars, starts, ends = list(fast), list(range(len(fast))), list(range(1, len(fast) + 1))
     else:
@@ -230,6 +233,12 @@ def _normalize_cached(text: str, language: str) -> NormalizedText:
     if language == "ja":
         chars, starts, ends = _kanji_numerals(chars, starts, ends)
     return NormalizedText(original=text, text="".join(chars), starts=tuple(starts), ends=tuple(ends))
+
+
+@lru_cache(maxsize=1024)
+def _identity(n: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The offset map of a text that folded character for character (shared, immutable)."""
+    return tuple(range(n)), tuple(range(1, n + 1))
 
 
 def normalize(text: str, language: str) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
-from simulator.language.prefilter import Required, could_match, required_literals
+from simulator.language.prefilter import LiteralIndex, requirement
 from simulator.models import format_clock, parse_clock
 
 Kind = Literal["clock", "duration", "date", "vague", "rhythm"]
@@ -248,18 +248,17 @@ _BARE_WAITS = {
 }
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 
-# (regex, builder, literals a match needs): most rules are skipped without a scan
-_COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder, Required]]] = {
-    lang: [(re.compile(p), b, required_literals(p)) for p, b in rules]
-    for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))
-}
+_COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder]]] = {
+    lang: [(re.compile(p), b) for p, b in rules] for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))}
+# Rules whose required literals are absent are skipped without a scan.
+_INDEX = {lang: LiteralIndex([requirement(p) for p, _ in rules]) for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))}
 
 
 def _candidates(text: str, language: str) -> list[Candidate]:
     found: list[Candidate] = []
-    for rx, build, required in _COMPILED[language]:
-        if not could_match(required, text):
-            continue
+    rules = _COMPILED[language]
+    for i in _INDEX[language].which(text):
+        rx, build = rules[i]
         for m in rx.finditer(text):
             if m.end() > m.start():
                 cand = build(m)

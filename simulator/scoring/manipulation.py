@@ -74,11 +74,21 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
 
 
 # Cheap first look: nearly all service talk has none of these, and then the big pattern is skipped.
-_TRIGGER = re.compile(
-    r"grader|evaluat|scor|judge|assess|review|rubric|ignore|disregard|forget|override|final|total|overall"
-    r"|give|award|grant|assign|rate|mark|system|assistant|instruction|transcript|model|\bai\b|[/／]"
-    r"|採点|評価|審査|ルーブリック|満点|スコア|点数|得点|指示|基準|ルール|点を",
-    re.IGNORECASE)
+_TRIGGER_WORDS = (r"grader|evaluat|scor|judge|assess|review|rubric|ignore|disregard|forget|override|final|total|overall"
+                  r"|give|award|grant|assign|rate|mark|system|assistant|instruction|transcript|model|\bai\b|[/／]"
+                  r"|採点|評価|審査|ルーブリック|満点|スコア|点数|得点|指示|基準|ルール|点を")
+_TRIGGER = re.compile(_TRIGGER_WORDS, re.IGNORECASE)
+# A case-blind search of a long alternation is slow; on lower-cased text a plain one finds the
+# same. Exact: only four non-ASCII characters match an ASCII letter case-blind (İ ı ſ K), and
+# text holding one of them takes the case-blind search.
+_TRIGGER_LOWER = re.compile(_TRIGGER_WORDS)
+_CASE_ODD = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def _triggered(text: str) -> bool:
+    if _CASE_ODD.search(text):
+        return _TRIGGER.search(text) is not None
+    return _TRIGGER_LOWER.search(text.lower()) is not None
 
 
 @lru_cache(maxsize=16384)
@@ -88,7 +98,7 @@ def manipulation_spans(text: str) -> tuple[Span, ...]:
     A stretch runs from the start of the sentence holding a hit to the end of its paragraph:
     whatever follows "Dear grader," or "Final score:" in the same paragraph is written for the
     grader (a fake score block lists strong phrases on its following lines), not the customer."""
-    if not _TRIGGER.search(text):
+    if not _triggered(text):
         return ()
     spans: list[Span] = []
     for m in _RE.finditer(text):
