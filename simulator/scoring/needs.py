@@ -88,10 +88,15 @@ def _real_offer(read: TurnReading, hit: IntentHit) -> bool:
     return not (vague and not concrete)
 
 
+Moves = tuple[tuple[IntentHit, ...], tuple[IntentHit, ...]]  # a need's drawing-out hits, acting hits
+
+
 @lru_cache(maxsize=16384)
-def _offers(read: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
-    """A need's acting moves in a turn: its `acted_on_by` hits that are real offers."""
-    return tuple(h for h in signal_hits(read, key) if _real_offer(read, h))
+def _moves(read: TurnReading, keys: tuple[tuple[SignalsKey, SignalsKey], ...]) -> tuple[Moves, ...]:
+    """Per hidden need, what one turn does about it: the `drawn_out_by` hits, and the
+    `acted_on_by` hits that are real offers. One cached look per turn serves every need."""
+    return tuple((signal_hits(read, draw), tuple(h for h in signal_hits(read, act) if _real_offer(read, h)))
+                 for draw, act in keys)
 
 
 _QUESTION_END = re.compile(r"(?:か|かね|でしょうか|ますか|ですか)\s*$")
@@ -117,16 +122,15 @@ def _interrogation(view: TranscriptView) -> bool:
     return False
 
 
-def _need_points(view: TranscriptView, need: HiddenNeed, customer: list[tuple[int, str]],
-                 ev: list[Evidence], fired: list[str], findings: list[Finding]) -> tuple[float, Status]:
+def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnView, Moves]],
+                 customer: list[tuple[int, str]], ev: list[Evidence], fired: list[str],
+                 findings: list[Finding]) -> tuple[float, Status]:
     d = disclosure_turn(view, need, customer)
     volunteered_state = need.id in _state_list(view, "volunteered_needs")
-    draws = [(tv, hits) for tv in view.trainee if (hits := view.match(need.drawn_out_by, tv))]
+    draws = [(tv, hits) for tv, (hits, _) in moves if hits]
     expiry = parse_clock(need.expires_at) if need.expires_at else None
     acts, late = [], []
-    acting = view.key(need.acted_on_by)
-    for tv in view.trainee:
-        hits = _offers(tv.reading, acting) if tv.reading is not None else ()
+    for tv, (_, hits) in moves:
         if hits:
             (late if expiry is not None and tv.now is not None and tv.now >= expiry else acts).append((tv, hits))
     if d is None:
@@ -225,8 +229,13 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
     else:
         per_need = []
         customer = [(tv.index, tv.text) for tv in view.customer]
-        for need in view.scenario.hidden_needs:
-            p, status = _need_points(view, need, customer, ev, fired, findings)
+        needs = view.scenario.hidden_needs
+        keys = tuple((view.key(n.drawn_out_by), view.key(n.acted_on_by)) for n in needs)
+        per_turn = [(tv, _moves(tv.reading, keys) if tv.reading is not None else None) for tv in view.trainee]
+        none: Moves = ((), ())
+        for k, need in enumerate(needs):
+            moves = [(tv, m[k] if m is not None else none) for tv, m in per_turn]
+            p, status = _need_points(view, need, moves, customer, ev, fired, findings)
             per_need.append(p)
             statuses.append(status)
         # The best-handled need dominates; missing the others still costs a little.

@@ -242,5 +242,10 @@ def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def add_evidence(evidence: list[Evidence], ev: Evidence, limit: int = 6) -> None:
-    if len(evidence) < limit and all((x.turn, x.quote) != (ev.turn, ev.quote) for x in evidence):
-        evidence.append(ev)
+    """Append `ev` unless the list is full or already quotes the same words of the same turn."""
+    if len(evidence) >= limit:
+        return
+    for x in evidence:
+        if x.turn == ev.turn and x.quote == ev.quote:
+            return
+    evidence.append(ev)
