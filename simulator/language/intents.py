@@ -264,7 +264,7 @@ class IntentDetector:
         hits = [h for h in self.detect(text) if h.intent in wanted] if wanted else []
         if signals.keywords:
             hits += self.keyword_hits(text, signals.keywords)
-        hits.sort(key=_by_span)
+        hits.sort(key=by_span)
         return hits
 
     def keyword_hits(self, text: str, keywords: Iterable[str]) -> list[IntentHit]:
@@ -282,7 +282,8 @@ class IntentDetector:
         return out
 
 
-def _by_span(h: IntentHit) -> tuple[int, int]:
+def by_span(h: IntentHit) -> tuple[int, int]:
+    """Sort key: hits in text order, shorter first on a shared start."""
     return h.start, h.end
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from simulator.language.intents import by_span
+from simulator.language.timeexpr import expressions_cached
 from simulator.models import Evidence, Scenario, Signals, Transcript, parse_clock
 from simulator.scoring.manipulation import Span, manipulation_spans, overlaps, sentence_bounds
 
@@ -168,8 +170,6 @@ class TranscriptView:
 # Detectors are cached per scenario by the language layer, so identity is a sound key.
 @lru_cache(maxsize=16384)
 def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
-    from simulator.language.timeexpr import expressions_cached
-
     manipulation, stuffing = manipulation_spans(text), stuffed_spans(text, language)
     hits = detector.detect(text)
     times = expressions_cached(text, language, None)
@@ -190,12 +190,9 @@ def signal_hits(reading: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
         masked = reading.masked
         hits += [h for h in reading.detector.keyword_hits(reading.text, keywords)
                  if not overlaps(masked, h.start, h.end)]
-        hits.sort(key=_by_span)
+        hits.sort(key=by_span)
     return tuple(hits)
 
-
-def _by_span(h: IntentHit) -> tuple[int, int]:
-    return h.start, h.end
 
 
 @lru_cache(maxsize=4)
