@@ -92,17 +92,21 @@ class LiteralIndex:
             for lit in key or ():
                 users.setdefault(lit, set()).add(i)
         self._trie: re.Pattern[str] | None = None
+        self._closure: dict[str, frozenset[int]] = {}
+        self._by_pair: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {}
+        self._short: tuple[str, ...] = ()
         if users and all(lit[0].isascii() for lit in users):
             # a literal found at a position stands for every literal it contains, since the
             # trie reports only the longest one starting there
             self._trie = re.compile("(?=(" + _trie_pattern(users) + "))")
             self._closure = {lit: frozenset().union(*(idx for other, idx in users.items() if other in lit))
                              for lit in users}
-        by_pair: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
-        for lit, idx in users.items():
-            by_pair.setdefault(lit[:2], []).append((lit, tuple(sorted(idx))))
-        self._by_pair = {k: tuple(v) for k, v in by_pair.items()}
-        self._short = tuple(k for k in by_pair if len(k) < 2)
+        else:
+            by_pair: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+            for lit, idx in users.items():
+                by_pair.setdefault(lit[:2], []).append((lit, tuple(sorted(idx))))
+            self._by_pair = {k: tuple(v) for k, v in by_pair.items()}
+            self._short = tuple(k for k in by_pair if len(k) < 2)
 
     def which(self, text: str) -> list[int]:
         """Indices (ascending) of the regexes that can match `text` (normalised, lower-case)."""
