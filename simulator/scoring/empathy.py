@@ -12,7 +12,7 @@ from simulator.language import IntentHit
 from simulator.models import Criterion, Evidence
 from simulator.scoring.card import Analysis, Finding, level_of
 from simulator.scoring.manipulation import sentence_bounds
-from simulator.scoring.view import STUFFING_FLAG, TranscriptView, TurnView, add_evidence, quote
+from simulator.scoring.view import STUFFING_FLAG, TranscriptView, TurnView, cite, quoted
 
 MOVES = ("acknowledges_feeling", "restates_situation")
 
@@ -91,11 +91,11 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
 
     for m in MOVES:
         for tv, h in genuine[m][:2]:
-            add_evidence(ev, quote(tv, h.start, h.end))
+            cite(ev, tv, h.start, h.end)
         if genuine[m]:
             tv, h = genuine[m][0]
             fired.append(f"{m}@turn{tv.index}")
-            findings.append(Finding(kind="good", key=m, turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+            findings.append(Finding(kind="good", key=m, turn=tv.index, quote=quoted(tv, h.start, h.end)))
         else:
             findings.append(Finding(kind="try", key=f"no_{m}"))
 
@@ -120,13 +120,13 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         tv, h = good_news[0]
         bonus += 0.5
         fired.append(f"shares_good_news@turn{tv.index}")
-        add_evidence(ev, quote(tv, h.start, h.end))
-        findings.append(Finding(kind="good", key="good_news", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+        cite(ev, tv, h.start, h.end)
+        findings.append(Finding(kind="good", key="good_news", turn=tv.index, quote=quoted(tv, h.start, h.end)))
     if owned_apology is not None and full:
         tv, h = owned_apology
         bonus += 0.5
         fired.append(f"specific apology@turn{tv.index}")
-        add_evidence(ev, quote(tv, h.start, h.end))
+        cite(ev, tv, h.start, h.end)
     care_turns = {tv.index for m in MOVES for tv, _ in genuine[m]}
     if len(care_turns) >= 2 and full:
         bonus += 0.5
@@ -138,8 +138,8 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         tv, h = rote_opener
         points -= 1.0
         fired.append(f"rote apology opener@turn{tv.index}")
-        add_evidence(ev, quote(tv, h.start, h.end))
-        findings.append(Finding(kind="try", key="rote_opener", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+        cite(ev, tv, h.start, h.end)
+        findings.append(Finding(kind="try", key="rote_opener", turn=tv.index, quote=quoted(tv, h.start, h.end)))
     if rote:
         tv, h = rote[0]
         if has["acknowledges_feeling"] or has["restates_situation"]:
@@ -147,7 +147,7 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         else:
             cap = 1  # the textbook failure: "I understand how you feel" and nothing specific
         fired.append(f"rote_empathy@turn{tv.index}")
-        findings.append(Finding(kind="try", key="rote_empathy", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+        findings.append(Finding(kind="try", key="rote_empathy", turn=tv.index, quote=quoted(tv, h.start, h.end)))
     # One sentence («ご迷惑をおかけし申し訳ございません») is one apology, however many phrases it has.
     apology_count = len({(tv.index, sentence_bounds(tv.text, h.start)) for tv, h in apologies})
     if apology_count >= 3:
@@ -166,7 +166,7 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         if not (has["acknowledges_feeling"] or has["restates_situation"]):
             cap = 0
         fired.append(f"argues_back@turn{tv.index}")
-        add_evidence(ev, quote(tv, h.start, h.end))
-        findings.append(Finding(kind="try", key="argues", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+        cite(ev, tv, h.start, h.end)
+        findings.append(Finding(kind="try", key="argues", turn=tv.index, quote=quoted(tv, h.start, h.end)))
     return Analysis(points=points, level=level_of(points, cap), evidence=ev, fired=fired,
                     findings=findings, flags=flags)

@@ -18,7 +18,7 @@ from simulator.models import Criterion, Evidence, HiddenNeed, parse_clock
 from simulator.scoring.card import Analysis, Finding, level_of
 from simulator.language import IntentHit
 from simulator.scoring.manipulation import sentence_bounds
-from simulator.scoring.view import (SignalsKey, TranscriptView, TurnReading, TurnView, add_evidence, quote,
+from simulator.scoring.view import (SignalsKey, TranscriptView, TurnReading, TurnView, cite, quoted,
                                     signal_hits)
 
 CONTEXT = ("asks_occasion", "asks_deadline", "asks_usage", "asks_availability", "asks_recipient")
@@ -146,13 +146,13 @@ def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnV
 
     fired.append(f"{need.id}: {status.value}" + (f" at turn {d}" if d is not None and d >= 0 else ""))
     for tv, hits in draws[:1]:
-        add_evidence(ev, quote(tv, hits[0].start, hits[0].end))
+        cite(ev, tv, hits[0].start, hits[0].end)
     if acts:
         tv, hits = acts[0]
-        add_evidence(ev, quote(tv, hits[0].start, hits[0].end))
+        cite(ev, tv, hits[0].start, hits[0].end)
         fired.append(f"{need.id}: acted on at turn {tv.index}")
         findings.append(Finding(kind="good", key="acted", turn=tv.index,
-                                quote=quote(tv, hits[0].start, hits[0].end).quote))
+                                quote=quoted(tv, hits[0].start, hits[0].end)))
     if late and not acts:
         tv, hits = late[0]
         fired.append(f"{need.id}: offer at turn {tv.index} came after {need.expires_at}")
@@ -163,7 +163,7 @@ def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnV
         asked = [(tv, h) for tv, h in before if any(_is_question(tv, x) for x in h)]
         tv, hits = (asked or before)[0]
         findings.append(Finding(kind="good", key="drawn", turn=tv.index,
-                                quote=quote(tv, hits[0].start, hits[0].end).quote))
+                                quote=quoted(tv, hits[0].start, hits[0].end)))
         # Drawing out is done with a question (rubric); a need that surfaced after, say,
         # naming the feeling was met, not sought, and earns a point less.
         discount = 0.0 if asked else 1.0
@@ -184,7 +184,7 @@ def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnV
     elif status is Status.ASKED:
         tv, hits = draws[0]
         findings.append(Finding(kind="good", key="asked", turn=tv.index,
-                                quote=quote(tv, hits[0].start, hits[0].end).quote))
+                                quote=quoted(tv, hits[0].start, hits[0].end)))
         points = 3.0 if acts else 1.5
     else:
         points = 2.0 if acts else 0.0
@@ -203,9 +203,9 @@ def _generic(view: TranscriptView, ev: list[Evidence], fired: list[str], finding
     for found, key in ((q, "asked"), (o, "acted")):
         if found:
             tv, h = found
-            add_evidence(ev, quote(tv, h.start, h.end))
+            cite(ev, tv, h.start, h.end)
             fired.append(f"{h.intent}@turn{tv.index}")
-            findings.append(Finding(kind="good", key=key, turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+            findings.append(Finding(kind="good", key=key, turn=tv.index, quote=quoted(tv, h.start, h.end)))
     if q and o:
         points = 3.0 + (0.5 if o[0].ordinal >= q[0].ordinal else 0.0)
         points += 0.5 if any("confirms_back" in tv.intents for tv in view.trainee) else 0.0
@@ -246,8 +246,8 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         tv, h = policy
         cap = 1 if points < 3 else 3  # refusing on a rule without an alternative caps at 1
         fired.append(f"hides_behind_policy@turn{tv.index}")
-        add_evidence(ev, quote(tv, h.start, h.end))
-        findings.append(Finding(kind="try", key="policy", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
+        cite(ev, tv, h.start, h.end)
+        findings.append(Finding(kind="try", key="policy", turn=tv.index, quote=quoted(tv, h.start, h.end)))
     admin = next((tv for tv in view.trainee if "asks_identification" in tv.intents), None)
     ignored = Status.VOLUNTEERED in statuses and points < 1
     if admin is not None and points < 1 and not ignored and policy is None:

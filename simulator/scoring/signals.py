@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from simulator.models import Criterion, Evidence
 from simulator.scoring.card import Analysis, Finding
-from simulator.scoring.view import TranscriptView, add_evidence, quote
+from simulator.scoring.view import TranscriptView, cite, quoted
 
 
 def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
@@ -25,12 +25,12 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
                 continue
             turns += 1
             points += rule.points
-            q = quote(tv, hits[0].start, hits[0].end)
-            add_evidence(ev, q)
+            q = quoted(tv, hits[0].start, hits[0].end)
+            cite(ev, tv, hits[0].start, hits[0].end)
             if turns == 1:
                 findings.append(Finding(kind="good" if rule.points > 0 else "try",
                                         key="signal_plus" if rule.points > 0 else "signal_minus",
-                                        turn=tv.index, quote=q.quote, detail=names))
+                                        turn=tv.index, quote=q, detail=names))
         if turns:
             fired.append(f"{names} x{turns} ({rule.points:+g} each)")
         elif rule.points > 0:

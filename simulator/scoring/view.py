@@ -220,12 +220,11 @@ def stuffed_spans(text: str, language: str) -> tuple[Span, ...]:
     return tuple(out)
 
 
-def quote(tv: TurnView, start: int, end: int) -> Evidence:
-    """Evidence for a span: the whole sentence when it is short enough to read, else the span.
-
-    Always an exact substring of the trainee turn (contracts.md)."""
+def quoted(tv: TurnView, start: int, end: int) -> str:
+    """The words to quote for a span: the whole sentence when it is short enough to read, else
+    the span. Always an exact substring of the trainee turn (contracts.md)."""
     s, e = _quote_bounds(tv.text, start, end)
-    return Evidence(turn=tv.index, quote=tv.text[s:e])
+    return tv.text[s:e]
 
 
 @lru_cache(maxsize=65536)
@@ -238,11 +237,13 @@ def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return s, e
 
 
-def add_evidence(evidence: list[Evidence], ev: Evidence, limit: int = 6) -> None:
-    """Append `ev` unless the list is full or already quotes the same words of the same turn."""
+def cite(evidence: list[Evidence], tv: TurnView, start: int, end: int, limit: int = 6) -> None:
+    """Quote a span of `tv` as evidence, unless the list is full or already quotes the same
+    words of the same turn (the Evidence is only built when it is kept)."""
     if len(evidence) >= limit:
         return
+    q = quoted(tv, start, end)
     for x in evidence:
-        if x.turn == ev.turn and x.quote == ev.quote:
+        if x.turn == tv.index and x.quote == q:
             return
-    evidence.append(ev)
+    evidence.append(Evidence(turn=tv.index, quote=q))

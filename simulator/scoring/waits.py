@@ -9,11 +9,15 @@ phrase in the same turn as a concrete estimate («少々お待ちください。
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
+from simulator.language import IntentHit, TimeExpression
 from simulator.models import Criterion, Evidence, parse_clock
 from simulator.scoring.card import Analysis, Finding, level_of
 from simulator.scoring.manipulation import sentence_bounds
-from simulator.scoring.view import TranscriptView, TurnView, add_evidence, quote
+from simulator.scoring.view import TranscriptView, TurnReading, cite, quoted
 
 # "Sometime today" / "in a few days": a mention of time, not a promise one can hold the shop to
 # (rubric level 1). Digits make it concrete again ("2〜3日", "within 2 days").
@@ -31,11 +35,62 @@ def _semi(x: object) -> bool:
     return bool((_SEMI.search(text) and not _DIGIT.search(text)) or (kind == "date" and not _DAY_PART.search(text)))
 
 
-def _reflections(tv: TurnView) -> list[tuple[int, int]]:
+def _reflections(read: TurnReading) -> list[tuple[int, int]]:
     """Sentences that restate what happened ("five days with no word, you must have..."):
     a time in them is the past, not a promise."""
-    return [sentence_bounds(tv.text, h.start) for h in tv.hits if h.intent == "restates_situation"]
+    return [sentence_bounds(read.text, h.start) for h in read.hits if h.intent == "restates_situation"]
 STALE_FLAG = "promise-already-past"
+
+
+class _Time(NamedTuple):
+    kind: str  # "rhythm", "concrete" or "vague"
+    x: TimeExpression
+    due: int | None  # a clock promise's due time (seconds): stale when the turn is said later
+    semi: bool  # "today" / "a few days": a mention of time, no promise
+
+
+@dataclass(frozen=True, slots=True)
+class _WaitMoves:
+    """What a turn's text says about waiting, whatever the clock: worked out once per text."""
+
+    times: tuple[_Time, ...]
+    hits: tuple[tuple[str, IntentHit], ...]  # ("concrete" | "vague" | "interim" | "hold" | "thanks", hit)
+
+
+_HIT_KINDS = {"promises_concrete_time": "concrete", "vague_wait": "vague", "interim_update": "interim",
+              "asks_to_hold": "hold", "thanks_for_waiting": "thanks"}
+
+
+@lru_cache(maxsize=16384)
+def _wait_moves(read: TurnReading) -> _WaitMoves:
+    past = _reflections(read)
+    # The language layer drops plans and refusals ("was due this morning", "can't ship
+    # today") from promises_concrete_time: only times it still calls a promise count.
+    promised = [h for h in read.hits if h.intent in ("promises_concrete_time", "interim_update")]
+    times = []
+    for x in read.times:
+        if any(s <= x.start < e for s, e in past):
+            continue
+        if x.concrete and not any(h.start < x.end and x.start < h.end for h in promised):
+            continue
+        if x.kind == "rhythm":
+            times.append(_Time("rhythm", x, None, False))
+        elif x.concrete:
+            due = parse_clock(x.due) if x.kind == "clock" and x.due else None
+            times.append(_Time("concrete", x, due, _semi(x)))
+        else:
+            times.append(_Time("vague", x, None, False))
+    # Intent hits the time layer did not see (scenario patterns) count as well.
+    hits = []
+    for h in read.hits:
+        if any(s <= h.start < e for s, e in past):
+            continue
+        kind = _HIT_KINDS.get(h.intent)
+        if kind is None or (kind in ("concrete", "vague")
+                            and any(x.start < h.end and h.start < x.end for x in read.times)):
+            continue  # a time the time layer saw is judged above, once
+        hits.append((kind, h))
+    return _WaitMoves(tuple(times), tuple(hits))
 
 
 def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
@@ -49,65 +104,59 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
     hold_asked = thanked = False
 
     for tv in view.trainee:
-        turn_concrete = []
-        turn_vague = []
-        past = _reflections(tv)
-        # The language layer drops plans and refusals ("was due this morning", "can't ship
-        # today") from promises_concrete_time: only times it still calls a promise count.
-        promised = [h for h in tv.hits if h.intent in ("promises_concrete_time", "interim_update")]
-        for x in tv.times:
-            if any(s <= x.start < e for s, e in past):
-                continue
-            if x.concrete and not any(h.start < x.end and x.start < h.end for h in promised):
-                continue
-            if x.kind == "rhythm":
+        if tv.reading is None:
+            continue
+        moves = _wait_moves(tv.reading)
+        turn_concrete: list[TimeExpression | IntentHit] = []
+        turn_vague: list[TimeExpression | IntentHit] = []
+        for kind, x, due, is_semi in moves.times:
+            if kind == "rhythm":
                 if not rhythm:
                     fired.append(f"rhythm '{x.text}'@turn{tv.index}")
                     findings.append(Finding(kind="good", key="rhythm", turn=tv.index,
-                                            quote=quote(tv, x.start, x.end).quote))
+                                            quote=quoted(tv, x.start, x.end)))
                 rhythm = True
-                add_evidence(ev, quote(tv, x.start, x.end), limit=8)
-            elif x.concrete:
-                if x.kind == "clock" and x.due and tv.now is not None and parse_clock(x.due) <= tv.now:
+                cite(ev, tv, x.start, x.end, limit=8)
+            elif kind == "concrete":
+                if due is not None and tv.now is not None and due <= tv.now:
                     stale += 1
                     fired.append(f"'{x.text}' already past at turn {tv.index}")
-                    add_evidence(ev, quote(tv, x.start, x.end), limit=8)
+                    cite(ev, tv, x.start, x.end, limit=8)
                     findings.append(Finding(kind="try", key="stale", turn=tv.index,
-                                            quote=quote(tv, x.start, x.end).quote, detail=x.due))
-                elif _semi(x):
+                                            quote=quoted(tv, x.start, x.end), detail=x.due))
+                elif is_semi:
                     semi += 1
                     fired.append(f"no real promise '{x.text}'@turn{tv.index}")
                 else:
                     turn_concrete.append(x)
             else:
                 turn_vague.append(x)
-        # Intent hits the time layer did not see (scenario patterns) count as well.
-        for h in tv.hits:
-            if any(s <= h.start < e for s, e in past):
-                continue
-            if h.intent == "promises_concrete_time" and not turn_concrete and not any(
-                    x.start < h.end and h.start < x.end for x in tv.times):
-                turn_concrete.append(h)
-            elif h.intent == "vague_wait" and not any(x.start < h.end and h.start < x.end for x in tv.times):
+        for kind, h in moves.hits:
+            if kind == "concrete":
+                if not turn_concrete:
+                    turn_concrete.append(h)
+            elif kind == "vague":
                 turn_vague.append(h)
-            elif h.intent == "interim_update" and not rhythm:
-                rhythm = True
-                fired.append(f"interim_update@turn{tv.index}")
-                add_evidence(ev, quote(tv, h.start, h.end), limit=8)
-                findings.append(Finding(kind="good", key="rhythm", turn=tv.index, quote=quote(tv, h.start, h.end).quote))
-            elif h.intent == "asks_to_hold":
+            elif kind == "interim":
+                if not rhythm:
+                    rhythm = True
+                    fired.append(f"interim_update@turn{tv.index}")
+                    cite(ev, tv, h.start, h.end, limit=8)
+                    findings.append(Finding(kind="good", key="rhythm", turn=tv.index,
+                                            quote=quoted(tv, h.start, h.end)))
+            elif kind == "hold":
                 hold_asked = True
-            elif h.intent == "thanks_for_waiting" and hold_asked:
+            elif hold_asked:
                 thanked = True
         for x in turn_concrete:
             concrete += 1
             concrete_turns.add(tv.index)
-            add_evidence(ev, quote(tv, x.start, x.end), limit=8)
+            cite(ev, tv, x.start, x.end, limit=8)
             if concrete == 1:
                 findings.append(Finding(kind="good", key="concrete", turn=tv.index,
-                                        quote=quote(tv, x.start, x.end).quote))
+                                        quote=quoted(tv, x.start, x.end)))
         for x in turn_vague:
-            add_evidence(ev, quote(tv, x.start, x.end), limit=8)
+            cite(ev, tv, x.start, x.end, limit=8)
             if any(getattr(c, "kind", "") in ("duration", "clock") for c in turn_concrete):
                 softened += 1  # 「少々お待ちください。1分ほどで戻ります」: the estimate answers it
                 fired.append(f"vague '{x.text}' softened by an estimate@turn{tv.index}")
