@@ -99,9 +99,12 @@ _ODD_SPACE = {"en": re.compile(r"\s\s|[^\S ]|^\s|\s$"),
 def _fold_fast(text: str, language: str) -> str | None:
     """The common case in one C-speed pass: every character folds to exactly one character
     and no whitespace needs collapsing, so the offset map is the identity. None otherwise."""
+    if text.isascii():  # English, mostly: no quote, wave or dash to unify ("~" and "-" stay as they are)
+        folded = text.lower()
+        return None if _SPACE.search(folded) and _ODD_SPACE[language].search(folded) else folded
     if _NEEDS_SLOW.search(text):
         return None
-    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
+    folded = unicodedata.normalize("NFKC", text).lower()
     if len(folded) != len(text) or (_SPACE.search(folded) and _ODD_SPACE[language].search(folded)):
         return None
     if _ONE_TO_ONE_CHARS.search(folded):

@@ -46,18 +46,14 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
     argues: list[tuple[TurnView, IntentHit]] = []
     owned_apology: tuple[TurnView, IntentHit] | None = None
 
+    # keyword-stuffed sentences are already masked by the view
+    sort_into = {**genuine, "rote_empathy": rote, "apologises": apologies, "shares_good_news": good_news,
+                 "argues_back": argues}
     for tv in view.trainee:
         for h in tv.hits:
-            if h.intent in MOVES:  # keyword-stuffed sentences are already masked by the view
-                genuine[h.intent].append((tv, h))
-            elif h.intent == "rote_empathy":
-                rote.append((tv, h))
-            elif h.intent == "apologises":
-                apologies.append((tv, h))
-            elif h.intent == "shares_good_news":
-                good_news.append((tv, h))
-            elif h.intent == "argues_back":
-                argues.append((tv, h))
+            found = sort_into.get(h.intent)
+            if found is not None:
+                found.append((tv, h))
 
     # The rote opener: the trainee's very first words (after a greeting) are a stock apology.
     rote_opener: tuple[TurnView, IntentHit] | None = None

@@ -86,7 +86,7 @@ _CASE_ODD = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 def _triggered(text: str) -> bool:
-    if _CASE_ODD.search(text):
+    if not text.isascii() and _CASE_ODD.search(text):
         return _TRIGGER.search(text) is not None
     return _TRIGGER_LOWER.search(text.lower()) is not None
 

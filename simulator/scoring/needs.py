@@ -123,8 +123,8 @@ def _interrogation(view: TranscriptView) -> bool:
 
 
 def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnView, Moves]],
-                 customer: list[tuple[int, str]], ev: list[Evidence], fired: list[str],
-                 findings: list[Finding]) -> tuple[float, Status]:
+                 customer: list[tuple[int, str]], confirmations: list[tuple[TurnView, IntentHit]],
+                 ev: list[Evidence], fired: list[str], findings: list[Finding]) -> tuple[float, Status]:
     d = disclosure_turn(view, need, customer)
     volunteered_state = need.id in _state_list(view, "volunteered_needs")
     draws = [(tv, hits) for tv, (hits, _) in moves if hits]
@@ -140,8 +140,7 @@ def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnV
     else:
         status = Status.DRAWN if any(tv.index < d for tv, _ in draws) else Status.VOLUNTEERED
     after = d if d is not None and d >= 0 else -1
-    confirms = [(tv, h) for tv in view.trainee if tv.index > after
-                for h in tv.hits if h.intent == "confirms_back"]
+    confirms = [(tv, h) for tv, h in confirmations if tv.index > after]
     reacted = any(tv.index > after for tv, _ in draws) or bool(confirms)
 
     fired.append(f"{need.id}: {status.value}" + (f" at turn {d}" if d is not None and d >= 0 else ""))
@@ -233,9 +232,10 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         keys = tuple((view.key(n.drawn_out_by), view.key(n.acted_on_by)) for n in needs)
         per_turn = [(tv, _moves(tv.reading, keys) if tv.reading is not None else None) for tv in view.trainee]
         none: Moves = ((), ())
+        confirmations = [(tv, h) for tv in view.trainee for h in tv.hits if h.intent == "confirms_back"]
         for k, need in enumerate(needs):
             moves = [(tv, m[k] if m is not None else none) for tv, m in per_turn]
-            p, status = _need_points(view, need, moves, customer, ev, fired, findings)
+            p, status = _need_points(view, need, moves, customer, confirmations, ev, fired, findings)
             per_need.append(p)
             statuses.append(status)
         # The best-handled need dominates; missing the others still costs a little.

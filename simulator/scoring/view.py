@@ -55,10 +55,7 @@ class TurnReading:
     hits: tuple[IntentHit, ...]
     times: tuple[TimeExpression, ...]  # read without a clock: only clock times carry a due time
     intents: frozenset[str]
-
-    @property
-    def masked(self) -> tuple[Span, ...]:
-        return self.manipulation + self.stuffing
+    masked: tuple[Span, ...]  # manipulation + stuffing
 
 
 @dataclass(slots=True)
@@ -124,22 +121,28 @@ class TranscriptView:
         self.manipulation: list[Evidence] = []
         self.stuffing: list[Evidence] = []
         self._signal_keys: dict[int, tuple[Signals, SignalsKey]] = {}
-        trainee = self.trainee
+        trainee, turns, language = self.trainee, self.turns, self.language
+        clock = (_clock_start(scenario.clock.start), scenario.clock.seconds_per_turn) if scenario else None
         for i, t in enumerate(transcript.turns):
+            text = t.text
             if t.role != "trainee":
-                self.turns.append(TurnView(i, t.role, t.text))
+                turns.append(TurnView(i, t.role, text))
                 continue
             ordinal = len(trainee)
-            now = _now_of(t.at, scenario, ordinal)
-            if not t.text.strip():
-                tv = TurnView(i, "trainee", t.text, ordinal, now)
+            if t.at:
+                now = _now_of(t.at, scenario, ordinal)
+            else:  # the estimate (_now_of's fallback), without a call per turn
+                now = clock[0] + ordinal * clock[1] if clock else None
+            if not text.strip():
+                tv = TurnView(i, "trainee", text, ordinal, now)
             else:
-                read = _reading(detector, self.language, t.text)
-                tv = TurnView(i, "trainee", t.text, ordinal, now, read, read.hits, read.times, read.masked, read.intents)
-                self.manipulation += [Evidence(turn=i, quote=t.text[sp.start:sp.end]) for sp in read.manipulation]
-                self.stuffing += [Evidence(turn=i, quote=t.text[sp.start:sp.end]) for sp in read.stuffing]
+                read = _reading(detector, language, text)
+                tv = TurnView(i, "trainee", text, ordinal, now, read, read.hits, read.times, read.masked, read.intents)
+                if read.masked:  # ordinary service talk has nothing masked
+                    self.manipulation += [Evidence(turn=i, quote=text[sp.start:sp.end]) for sp in read.manipulation]
+                    self.stuffing += [Evidence(turn=i, quote=text[sp.start:sp.end]) for sp in read.stuffing]
             trainee.append(tv)
-            self.turns.append(tv)
+            turns.append(tv)
 
     @property
     def customer(self) -> list[TurnView]:
@@ -154,7 +157,7 @@ class TranscriptView:
 
     def match(self, signals: Signals, tv: TurnView) -> tuple[IntentHit, ...]:
         """Hits of `signals` in a trainee turn, outside masked (grader-directed) sentences."""
-        return signal_hits(tv.reading, self.key(signals)) if tv.reading is not None else ()
+        return _rule_hits(tv.reading, self.key(signals)) if tv.reading is not None else ()
 
     def first_procedural(self) -> tuple[int, int] | None:
         """(trainee ordinal, offset) of the first procedural move, or None."""
@@ -178,12 +181,13 @@ def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
         hits = [h for h in hits if not overlaps(masked, h.start, h.end)]
         times = tuple(x for x in times if not overlaps(masked, x.start, x.end))
     return TurnReading(text, detector, language, manipulation, stuffing, tuple(hits), times,
-                       frozenset(h.intent for h in hits))
+                       frozenset(h.intent for h in hits), masked)
 
 
-@lru_cache(maxsize=65536)
 def signal_hits(reading: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
-    """Hits of one rubric rule's or hidden need's signals (`TranscriptView.key`) in a turn, masks applied."""
+    """Hits of one rubric rule's or hidden need's signals (`TranscriptView.key`) in a turn, masks applied.
+
+    Not cached itself: callers cache what they build from it (`needs._moves`, `_rule_hits`)."""
     intents, keywords = key
     hits = [h for h in reading.hits if h.intent in intents] if intents else []
     if keywords:
@@ -193,6 +197,8 @@ def signal_hits(reading: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
         hits.sort(key=by_span)
     return tuple(hits)
 
+
+_rule_hits = lru_cache(maxsize=65536)(signal_hits)  # a rubric rule's hits in a turn, per text
 
 
 @lru_cache(maxsize=4)
