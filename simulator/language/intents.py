@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from simulator.language import patterns_en, patterns_ja
 from simulator.language.prefilter import LiteralIndex, requirement
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
-from simulator.language.timeexpr import Candidate, TimeExpression, expressions_cached, scan
+from simulator.language.timeexpr import Candidate, TimeExpression, expressions_cached, scan, scan_uncached
 from simulator.language.vocabulary import BUILTIN_INTENTS
 from simulator.models import Signals
 
@@ -225,7 +225,16 @@ class IntentDetector:
         return self._cached(text)
 
     def _analyse_uncached(self, text: str) -> tuple[IntentHit, ...]:
-        norm, cands = scan(text, self.language)  # shared with find_time_expressions
+        return self._hits_in(*scan(text, self.language))  # scan is shared with find_time_expressions
+
+    def read(self, text: str) -> tuple[NormalizedText, tuple[Candidate, ...], tuple[IntentHit, ...]]:
+        """Normalised text, time candidates and intent hits in one uncached pass, for a caller
+        that caches what it builds from them (the scorer's per-text reading)."""
+        norm, cands = scan_uncached(text, self.language)
+        return norm, cands, self._hits_in(norm, cands)
+
+    def _hits_in(self, norm: NormalizedText, cands: tuple[Candidate, ...]) -> tuple[IntentHit, ...]:
+        text = norm.original
         raw = self._pattern_hits(norm) + self._time_hits(norm, cands)
         intents_found = {i for i, _, _ in raw}
         if intents_found & _SPECIFIC_EMPATHY:
@@ -267,10 +276,11 @@ class IntentDetector:
         hits.sort(key=by_span)
         return hits
 
-    def keyword_hits(self, text: str, keywords: Iterable[str]) -> list[IntentHit]:
-        """Where each keyword occurs in `text`, keyword by keyword (matched on normalised text;
-        spans into the original)."""
-        norm = normalize_mapped(text, self.language)
+    def keyword_hits(self, text: str, keywords: Iterable[str], norm: NormalizedText | None = None) -> list[IntentHit]:
+        """Where each keyword occurs in `text`, keyword by keyword (matched on normalised text,
+        `norm` when the caller has it; spans into the original)."""
+        if norm is None:
+            norm = normalize_mapped(text, self.language)
         out: list[IntentHit] = []
         for keyword in keywords:
             needle, rx = _keyword_pattern(keyword, self.language)

@@ -214,16 +214,17 @@ def _kanji_numerals(chars: list[str], starts: list[int], ends: list[int]
     return out_c, out_s, out_e
 
 
-def normalize_mapped(text: str, language: str) -> NormalizedText:
-    """Normalise `text` and keep, for each normalised character, its original span."""
+def normalize_mapped(text: str, language: str, cache: bool = True) -> NormalizedText:
+    """Normalise `text` and keep, for each normalised character, its original span.
+
+    `cache=False` for a caller that caches what it builds from the result itself."""
     check_language(language)
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
-    return _normalize_cached(text, language)
+    return _normalize_cached(text, language) if cache else _normalize(text, language)
 
 
-@lru_cache(maxsize=4096)
-def _normalize_cached(text: str, language: str) -> NormalizedText:
+def _normalize(text: str, language: str) -> NormalizedText:
     fast = _fold_fast(text, language)
     if fast is not None and not (language == "ja" and _KANJI_RUN.search(fast)):
         starts, ends = _identity(len(fast))
@@ -236,6 +237,9 @@ def _normalize_cached(text: str, language: str) -> NormalizedText:
     if language == "ja":
         chars, starts, ends = _kanji_numerals(chars, starts, ends)
     return NormalizedText(original=text, text="".join(chars), starts=tuple(starts), ends=tuple(ends))
+
+
+_normalize_cached = lru_cache(maxsize=4096)(_normalize)
 
 
 @lru_cache(maxsize=1024)

@@ -292,12 +292,14 @@ def parse_now(now: str | None) -> int | None:
         raise ValueError(f"now: {e}") from None
 
 
-@lru_cache(maxsize=8192)
-def scan(text: str, language: str) -> tuple[NormalizedText, tuple[Candidate, ...]]:
-    """Normalised text and its time candidates: the costly part, which no clock affects, so
-    the intent detector and `find_time_expressions` share it whatever `now` each is asked at."""
-    norm = normalize_mapped(text, language)
+def scan_uncached(text: str, language: str) -> tuple[NormalizedText, tuple[Candidate, ...]]:
+    """Normalised text and its time candidates: the costly part, which no clock affects."""
+    norm = normalize_mapped(text, language, cache=False)
     return norm, tuple(_candidates(norm.text, language))
+
+
+# The intent detector and `find_time_expressions` share a scan, whatever `now` each is asked at.
+scan = lru_cache(maxsize=8192)(scan_uncached)
 
 
 def expressions_in(norm: NormalizedText, cands: tuple[Candidate, ...], now: str | None = None) -> list[TimeExpression]:

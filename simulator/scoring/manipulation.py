@@ -91,7 +91,6 @@ def _triggered(text: str) -> bool:
     return _TRIGGER_LOWER.search(text.lower()) is not None
 
 
-@lru_cache(maxsize=16384)
 def manipulation_spans(text: str) -> tuple[Span, ...]:
     """The stretches of `text` that address the grader; empty for ordinary service talk.
 

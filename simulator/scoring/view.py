@@ -14,7 +14,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from simulator.language.intents import by_span
-from simulator.language.timeexpr import expressions_cached
+from simulator.language.normalize import NormalizedText
+from simulator.language.timeexpr import expressions_in
 from simulator.models import Evidence, Scenario, Signals, Transcript, parse_clock
 from simulator.scoring.manipulation import Span, manipulation_spans, overlaps, sentence_bounds
 
@@ -56,6 +57,7 @@ class TurnReading:
     times: tuple[TimeExpression, ...]  # read without a clock: only clock times carry a due time
     intents: frozenset[str]
     masked: tuple[Span, ...]  # manipulation + stuffing
+    norm: NormalizedText  # what keyword signals are matched against
 
 
 @dataclass(slots=True)
@@ -173,15 +175,16 @@ class TranscriptView:
 # Detectors are cached per scenario by the language layer, so identity is a sound key.
 @lru_cache(maxsize=16384)
 def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
+    # The inner steps are not cached on their own: this function caches what they yield.
     manipulation, stuffing = manipulation_spans(text), stuffed_spans(text, language)
-    hits = detector.detect(text)
-    times = expressions_cached(text, language, None)
+    norm, candidates, hits = detector.read(text)
+    times = tuple(expressions_in(norm, candidates))
     masked = manipulation + stuffing
     if masked:  # ordinary service talk has nothing to leave out
         hits = [h for h in hits if not overlaps(masked, h.start, h.end)]
         times = tuple(x for x in times if not overlaps(masked, x.start, x.end))
     return TurnReading(text, detector, language, manipulation, stuffing, tuple(hits), times,
-                       frozenset(h.intent for h in hits), masked)
+                       frozenset(h.intent for h in hits), masked, norm)
 
 
 def signal_hits(reading: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
@@ -192,7 +195,7 @@ def signal_hits(reading: TurnReading, key: SignalsKey) -> tuple[IntentHit, ...]:
     hits = [h for h in reading.hits if h.intent in intents] if intents else []
     if keywords:
         masked = reading.masked
-        hits += [h for h in reading.detector.keyword_hits(reading.text, keywords)
+        hits += [h for h in reading.detector.keyword_hits(reading.text, keywords, reading.norm)
                  if not overlaps(masked, h.start, h.end)]
         hits.sort(key=by_span)
     return tuple(hits)
@@ -207,7 +210,6 @@ def _generic_detector(language: str) -> IntentDetector:
     return IntentDetector(language)
 
 
-@lru_cache(maxsize=16384)
 def stuffed_spans(text: str, language: str) -> tuple[Span, ...]:
     """Sentences that are lists of short feeling words rather than a sentence about the customer."""
     out = []
