@@ -13,6 +13,7 @@ expressions with and without a clock) on every line of the shipped scenarios and
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 import hashlib
 import json
 import random
@@ -76,7 +77,7 @@ def language_lines() -> list[str]:
         detectors = [detector_for(sc) for sc in catalog.scenarios.values() if sc.language == language]
         for text in sorted(texts):
             for d in detectors[:2]:
-                lines.append(json.dumps([h.model_dump() for h in d.detect(text)], ensure_ascii=False))
+                lines.append(json.dumps([asdict(h) for h in d.detect(text)], ensure_ascii=False))
             for now in (None, "10:00", "16:10"):
                 found = find_time_expressions(text, language, now)
                 lines.append(json.dumps([x.model_dump() for x in found], ensure_ascii=False))
