@@ -80,7 +80,7 @@ def language_lines() -> list[str]:
                 lines.append(json.dumps([asdict(h) for h in d.detect(text)], ensure_ascii=False))
             for now in (None, "10:00", "16:10"):
                 found = find_time_expressions(text, language, now)
-                lines.append(json.dumps([x.model_dump() for x in found], ensure_ascii=False))
+                lines.append(json.dumps([asdict(x) for x in found], ensure_ascii=False))
     return lines
 
 

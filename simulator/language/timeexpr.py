@@ -7,11 +7,11 @@ Matching runs on normalised text; every returned span indexes the ORIGINAL text.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
 
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
 from simulator.language.prefilter import LiteralIndex, requirement
@@ -21,8 +21,10 @@ Kind = Literal["clock", "duration", "date", "vague", "rhythm"]
 DAY = 24 * 3600
 
 
-class TimeExpression(BaseModel):
-    model_config = ConfigDict(frozen=True)  # cached and shared between callers
+@dataclass(frozen=True, slots=True)
+class TimeExpression:
+    """A time expression found in a message. Frozen: cached and shared between callers; a
+    slotted dataclass like `IntentHit`, for the same reason (built per new message)."""
 
     text: str  # exact substring of the original text: original[start:end]
     start: int
