@@ -98,7 +98,7 @@ class LiteralIndex:
         if users and all(lit[0].isascii() for lit in users):
             # a literal found at a position stands for every literal it contains, since the
             # trie reports only the longest one starting there
-            self._trie = re.compile("(?=(" + _trie_pattern(users) + "))")
+            self._trie = re.compile("(?=(" + trie_pattern(users) + "))")
             self._closure = {lit: frozenset().union(*(idx for other, idx in users.items() if other in lit))
                              for lit in users}
         else:
@@ -140,7 +140,7 @@ class LiteralIndex:
         return out
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
+def trie_pattern(words: Iterable[str]) -> str:
     """A regex matching the longest of `words` that starts at a position (common prefixes
     factored out, so the engine tests each first character once)."""
     root: dict[str, dict] = {}

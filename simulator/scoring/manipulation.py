@@ -14,6 +14,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from simulator.language.prefilter import trie_pattern
+
 FLAG = "judge-manipulation-attempt"
 
 _PATTERNS = [
@@ -74,14 +76,17 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
 
 
 # Cheap first look: nearly all service talk has none of these, and then the big pattern is skipped.
-_TRIGGER_WORDS = (r"grader|evaluat|scor|judge|assess|review|rubric|ignore|disregard|forget|override|final|total|overall"
-                  r"|give|award|grant|assign|rate|mark|system|assistant|instruction|transcript|model|\bai\b|[/／]"
-                  r"|採点|評価|審査|ルーブリック|満点|スコア|点数|得点|指示|基準|ルール|点を")
-_TRIGGER = re.compile(_TRIGGER_WORDS, re.IGNORECASE)
-# A case-blind search of a long alternation is slow; on lower-cased text a plain one finds the
-# same. Exact: only four non-ASCII characters match an ASCII letter case-blind (İ ı ſ K), and
-# text holding one of them takes the case-blind search.
-_TRIGGER_LOWER = re.compile(_TRIGGER_WORDS)
+_TRIGGER_LITERALS = ("grader", "evaluat", "scor", "judge", "assess", "review", "rubric", "ignore", "disregard", "forget",
+                     "override", "final", "total", "overall", "give", "award", "grant", "assign", "rate", "mark",
+                     "system", "assistant", "instruction", "transcript", "model",
+                     "採点", "評価", "審査", "ルーブリック", "満点", "スコア", "点数", "得点", "指示", "基準", "ルール", "点を")
+_TRIGGER_OTHER = r"\bai\b|[/／]"
+_TRIGGER = re.compile("|".join(map(re.escape, _TRIGGER_LITERALS)) + "|" + _TRIGGER_OTHER, re.IGNORECASE)
+# A case-blind search of a long alternation is slow; on lower-cased text a trie of the same
+# words (each first character tested once) finds the same. Exact: only four non-ASCII
+# characters match an ASCII letter case-blind (İ ı ſ K), and text holding one of them takes
+# the case-blind search.
+_TRIGGER_LOWER = re.compile(trie_pattern(_TRIGGER_LITERALS) + "|" + _TRIGGER_OTHER)
 _CASE_ODD = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
