@@ -20,6 +20,7 @@ import argparse
 import gc
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -99,6 +100,22 @@ def one_round(scorer: HeuristicScorer, scenario: Scenario, batch: list[Transcrip
     return first, time.process_time() - started
 
 
+def machine_reference(rounds: int = 5) -> float:
+    """A fixed pure-Python workload (string building, dict and regex work, like the scorer's),
+    in thousands of loops per CPU second: machines of the same kind differ by up to 1.6x, so
+    figures from two machines compare as ratios to this one."""
+    rx = re.compile(r"(?:wait|hold|call) (?:you|me)")
+    best = []
+    for _ in range(rounds):
+        seen: dict[str, int] = {}
+        started = time.process_time()
+        for i in range(100_000):
+            text = f"please hold {i % 97} minutes, I'll call you back"
+            seen[text] = seen.get(text, 0) + len(rx.findall(text))
+        best.append(100 / (time.process_time() - started))
+    return statistics.median(best)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=300, help="transcripts per language and round")
@@ -131,6 +148,8 @@ def main() -> int:
     overall = 2 / sum(1 / r for r in results.values())
     print(f"overall: {overall:.0f} distinct transcripts/s on one core (goal >= 1000)"
           + (" with every trainee line new" if args.unique else ""))
+    reference = machine_reference()
+    print(f"machine reference: {reference:.0f} k loops/s (scorer figure / reference = {overall / reference:.2f})")
     return 0
 
 
