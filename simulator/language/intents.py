@@ -285,8 +285,7 @@ class IntentDetector:
         if norm is None:
             norm = normalize_mapped(text, self.language)
         out: list[IntentHit] = []
-        for keyword in keywords:
-            needle, rx = _keyword_pattern(keyword, self.language)
+        for needle, rx in _keyword_patterns(tuple(keywords), self.language):
             if needle not in norm.text:
                 continue  # every match contains the needle: a C-speed test spares the regex scan
             for m in rx.finditer(norm.text):
@@ -311,6 +310,12 @@ def _keyword_pattern(keyword: str, language: str) -> tuple[str, re.Pattern[str]]
     if language == "en":
         body = (r"\b" if needle[0].isalnum() else "") + body + (r"\b" if needle[-1].isalnum() else "")
     return needle, re.compile(body)
+
+
+@lru_cache(maxsize=1024)
+def _keyword_patterns(keywords: tuple[str, ...], language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """A rule's or need's keywords, compiled together (one look-up per message, not one per keyword)."""
+    return tuple(_keyword_pattern(k, language) for k in keywords)
 
 
 @lru_cache(maxsize=256)

@@ -48,25 +48,27 @@ def _grams(text: str, language: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"[a-z0-9']+", norm) if len(w) > 2)
 
 
-def disclosure_turn(view: TranscriptView, need: HiddenNeed, customer: list[tuple[int, str]]) -> int | None:
-    """Index of the first customer turn that says the need, or None."""
-    variants = _variants(tuple(need.disclosure), view.language)
-    for index, text in customer:
-        if _says(variants, text, view.language):
+def disclosure_turn(view: TranscriptView, need: HiddenNeed, said: list[tuple[int, tuple[bool, ...]]], k: int) -> int | None:
+    """Index of the first customer turn that says need `k` (`said`: `_disclosed` per customer
+    turn), -1 when only the session state knows it was revealed, else None."""
+    for index, flags in said:
+        if flags[k]:
             return index
     return -1 if need.id in _state_list(view, "revealed_needs") else None
 
 
 @lru_cache(maxsize=256)
-def _variants(disclosure: tuple[str, ...], language: str) -> tuple[frozenset[str], ...]:
-    return tuple(g for g in (_grams(d, language) for d in disclosure) if g)
+def _variants(disclosures: tuple[tuple[str, ...], ...], language: str) -> tuple[tuple[frozenset[str], ...], ...]:
+    """Per hidden need, the grams of each of its disclosure lines."""
+    return tuple(tuple(g for g in (_grams(d, language) for d in lines) if g) for lines in disclosures)
 
 
 @lru_cache(maxsize=16384)
-def _says(variants: tuple[frozenset[str], ...], text: str, language: str) -> bool:
-    """Does a customer turn say one of a need's disclosure lines (enough of its grams)?"""
+def _disclosed(variants: tuple[tuple[frozenset[str], ...], ...], text: str, language: str) -> tuple[bool, ...]:
+    """Per hidden need, does a customer turn say one of its disclosure lines (enough of its
+    grams)? One look per customer turn serves every need."""
     grams = _grams(text, language)
-    return any(len(v & grams) / len(v) >= DISCLOSURE_MATCH for v in variants)
+    return tuple(any(len(v & grams) / len(v) >= DISCLOSURE_MATCH for v in need) for need in variants)
 
 
 def _state_list(view: TranscriptView, key: str) -> list[str]:
@@ -123,9 +125,9 @@ def _interrogation(view: TranscriptView) -> bool:
 
 
 def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnView, Moves]],
-                 customer: list[tuple[int, str]], confirmations: list[tuple[TurnView, IntentHit]],
+                 disclosed: int | None, confirmations: list[tuple[TurnView, IntentHit]],
                  ev: list[Evidence], fired: list[str], findings: list[Finding]) -> tuple[float, Status]:
-    d = disclosure_turn(view, need, customer)
+    d = disclosed
     volunteered_state = need.id in _state_list(view, "volunteered_needs")
     draws = [(tv, hits) for tv, (hits, _) in moves if hits]
     expiry = parse_clock(need.expires_at) if need.expires_at else None
@@ -227,15 +229,17 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         points = _generic(view, ev, fired, findings)
     else:
         per_need = []
-        customer = [(tv.index, tv.text) for tv in view.customer]
         needs = view.scenario.hidden_needs
+        variants = _variants(tuple(tuple(n.disclosure) for n in needs), view.language)
+        said = [(tv.index, _disclosed(variants, tv.text, view.language)) for tv in view.turns if tv.role == "customer"]
         keys = tuple((view.key(n.drawn_out_by), view.key(n.acted_on_by)) for n in needs)
         per_turn = [(tv, _moves(tv.reading, keys) if tv.reading is not None else None) for tv in view.trainee]
         none: Moves = ((), ())
         confirmations = [(tv, h) for tv in view.trainee for h in tv.hits if h.intent == "confirms_back"]
         for k, need in enumerate(needs):
             moves = [(tv, m[k] if m is not None else none) for tv, m in per_turn]
-            p, status = _need_points(view, need, moves, customer, confirmations, ev, fired, findings)
+            p, status = _need_points(view, need, moves, disclosure_turn(view, need, said, k), confirmations,
+                                     ev, fired, findings)
             per_need.append(p)
             statuses.append(status)
         # The best-handled need dominates; missing the others still costs a little.
