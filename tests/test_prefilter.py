@@ -60,17 +60,21 @@ def test_index_keeps_every_pattern_that_matches(language: str) -> None:
     checked = 0
     for text in _texts(language):
         norm = normalize(text, language)
+        rules = TIMEEXPR._COMPILED[language]
+        kept_rules = set(TIMEEXPR._INDEX[language].which(norm))
         for det in detectors.values():
             kept = set(det._index.which(norm))
+            both = det._with_time.which(norm)  # the scorer's one look-up for patterns and time rules
+            n = len(det._ordered)
+            assert [i for i in both if i < n] == sorted(kept)
+            assert [i - n for i in both if i >= n] == sorted(kept_rules)
             for i, (intent, compiled) in enumerate(det._ordered):
                 if compiled.rx.search(norm):
                     assert i in kept, f"{intent} pattern {compiled.rx.pattern!r} skipped on {norm!r}"
                     checked += 1
-        rules = TIMEEXPR._COMPILED[language]
-        kept = set(TIMEEXPR._INDEX[language].which(norm))
         for i, (rx, _) in enumerate(rules):
             if rx.search(norm):
-                assert i in kept, f"time rule {rx.pattern!r} skipped on {norm!r}"
+                assert i in kept_rules, f"time rule {rx.pattern!r} skipped on {norm!r}"
                 checked += 1
     assert checked > 500
 

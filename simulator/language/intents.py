@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from simulator.language import patterns_en, patterns_ja
 from simulator.language.prefilter import LiteralIndex, requirement
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
-from simulator.language.timeexpr import Candidate, TimeExpression, expressions_cached, scan, scan_uncached
+from simulator.language.timeexpr import (Candidate, TimeExpression, candidates_in, expressions_cached,
+                                         rule_requirements, scan)
 from simulator.language.vocabulary import BUILTIN_INTENTS
 from simulator.models import Signals
 
@@ -167,6 +168,7 @@ class IntentDetector:
         ordered = [(intent, c) for src in (self._rules.patterns, extra) for intent, cs in src.items() for c in cs]
         self._ordered = tuple(ordered)
         self._index = LiteralIndex([c.required for _, c in ordered])  # most patterns are skipped unscanned
+        self._with_time = LiteralIndex([c.required for _, c in ordered] + rule_requirements(language))
         self.known_intents: frozenset[str] = frozenset(BUILTIN_INTENTS) | frozenset(extra)
         # Engines and scorers ask about the same turn several times (detect, then match_signals
         # per rubric rule); results are immutable, so remember recent messages.
@@ -174,11 +176,11 @@ class IntentDetector:
 
     # ------------------------------------------------------------------------- detection
 
-    def _pattern_hits(self, norm: NormalizedText) -> list[tuple[str, int, int]]:
+    def _pattern_hits(self, norm: NormalizedText, which: list[int] | None = None) -> list[tuple[str, int, int]]:
         text = norm.text
         found: list[tuple[str, int, int]] = []
         rules = self._rules
-        for i in self._index.which(text):
+        for i in self._index.which(text) if which is None else which:
             intent, c = self._ordered[i]
             for m in c.rx.finditer(text):
                 start, end = m.span()
@@ -232,13 +234,18 @@ class IntentDetector:
 
     def read(self, text: str) -> tuple[NormalizedText, tuple[Candidate, ...], tuple[IntentHit, ...]]:
         """Normalised text, time candidates and intent hits in one uncached pass, for a caller
-        that caches what it builds from them (the scorer's per-text reading)."""
-        norm, cands = scan_uncached(text, self.language)
-        return norm, cands, self._hits_in(norm, cands)
+        that caches what it builds from them (the scorer's per-text reading). One literal
+        look-up serves the intent patterns and the time rules alike."""
+        norm = normalize_mapped(text, self.language, cache=False)
+        which = self._with_time.which(norm.text)
+        split = bisect_left(which, len(self._ordered))  # intent patterns first, then the time rules
+        cands = candidates_in(norm, self.language, [i - len(self._ordered) for i in which[split:]])
+        return norm, cands, self._hits_in(norm, cands, which[:split])
 
-    def _hits_in(self, norm: NormalizedText, cands: tuple[Candidate, ...]) -> tuple[IntentHit, ...]:
+    def _hits_in(self, norm: NormalizedText, cands: tuple[Candidate, ...],
+                 which: list[int] | None = None) -> tuple[IntentHit, ...]:
         text = norm.original
-        raw = self._pattern_hits(norm) + self._time_hits(norm, cands)
+        raw = self._pattern_hits(norm, which) + self._time_hits(norm, cands)
         intents_found = {i for i, _, _ in raw}
         if intents_found & _SPECIFIC_EMPATHY:
             raw = [h for h in raw if h[0] != "rote_empathy"]

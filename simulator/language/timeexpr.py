@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
 
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
-from simulator.language.prefilter import LiteralIndex, requirement
+from simulator.language.prefilter import LiteralIndex, Requirement, requirement
 from simulator.models import format_clock, parse_clock
 
 Kind = Literal["clock", "duration", "date", "vague", "rhythm"]
@@ -254,10 +254,12 @@ _COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder]]] = {
 _INDEX = {lang: LiteralIndex([requirement(p) for p, _ in rules]) for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))}
 
 
-def _candidates(text: str, language: str) -> list[Candidate]:
+def _candidates(text: str, language: str, which: Iterable[int] | None = None) -> list[Candidate]:
+    """Time candidates in normalised `text`; `which`: the rules that can match, when the caller
+    has looked them up already (see `rule_requirements`)."""
     found: list[Candidate] = []
     rules = _COMPILED[language]
-    for i in _INDEX[language].which(text):
+    for i in _INDEX[language].which(text) if which is None else which:
         rx, build = rules[i]
         for m in rx.finditer(text):
             if m.end() > m.start():
@@ -294,14 +296,24 @@ def parse_now(now: str | None) -> int | None:
         raise ValueError(f"now: {e}") from None
 
 
-def scan_uncached(text: str, language: str) -> tuple[NormalizedText, tuple[Candidate, ...]]:
+def scan(text: str, language: str) -> tuple[NormalizedText, tuple[Candidate, ...]]:
     """Normalised text and its time candidates: the costly part, which no clock affects."""
-    norm = normalize_mapped(text, language, cache=False)
+    norm = normalize_mapped(text, language)
     return norm, tuple(_candidates(norm.text, language))
 
 
+def candidates_in(norm: NormalizedText, language: str, which: Iterable[int]) -> tuple[Candidate, ...]:
+    """`scan`'s candidates for text normalised already, the time rules that can match known."""
+    return tuple(_candidates(norm.text, language, which))
+
+
+def rule_requirements(language: str) -> list[Requirement]:
+    """The literal sets of each time rule, for an index that looks them up with other rules."""
+    return [requirement(p) for p, _ in (_JA_RULES if language == "ja" else _EN_RULES)]
+
+
 # The intent detector and `find_time_expressions` share a scan, whatever `now` each is asked at.
-scan = lru_cache(maxsize=8192)(scan_uncached)
+scan = lru_cache(maxsize=8192)(scan)
 
 
 def expressions_in(norm: NormalizedText, cands: tuple[Candidate, ...], now: str | None = None) -> list[TimeExpression]:
