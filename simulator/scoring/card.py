@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from simulator.models import Criterion, CriterionScore, Evidence, Rubric, ScoreCard
 
 
-class Finding(BaseModel):
+# Findings and analyses live only inside one scoring call (tens per transcript, on the hot
+# path): slotted dataclasses, a fraction of a pydantic model's cost. The score card they turn
+# into is pydantic (contracts.md).
+@dataclass(frozen=True, slots=True)
+class Finding:
     """One observation the feedback writer turns into a sentence (keys: feedback.py)."""
 
     kind: Literal["good", "try"]
@@ -20,15 +23,16 @@ class Finding(BaseModel):
     detail: str = ""  # e.g. a hidden need's `solution`, or the stale clock time
 
 
-class Analysis(BaseModel):
+@dataclass(slots=True)
+class Analysis:
     """What one analyzer concluded about one criterion."""
 
-    points: float = Field(description="raw points; the level is derived from them")
-    level: int = Field(ge=0, le=4)
-    evidence: list[Evidence] = Field(default_factory=list)
-    fired: list[str] = Field(default_factory=list, description="signals that fired, for the explanation")
-    findings: list[Finding] = Field(default_factory=list)
-    flags: list[str] = Field(default_factory=list)
+    points: float  # raw points; the level is derived from them
+    level: int  # 0-4
+    evidence: list[Evidence] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)  # signals that fired, for the explanation
+    findings: list[Finding] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
 
 
 def level_of(points: float, cap: int = 4) -> int:

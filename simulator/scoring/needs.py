@@ -124,17 +124,18 @@ def _interrogation(view: TranscriptView) -> bool:
     return False
 
 
-def _need_points(view: TranscriptView, need: HiddenNeed, moves: list[tuple[TurnView, Moves]],
+Hits = list[tuple[TurnView, tuple[IntentHit, ...]]]  # turns that make a move, with its hits
+
+
+def _need_points(view: TranscriptView, need: HiddenNeed, draws: Hits, acting: Hits,
                  disclosed: int | None, confirmations: list[tuple[TurnView, IntentHit]],
                  ev: list[Evidence], fired: list[str], findings: list[Finding]) -> tuple[float, Status]:
     d = disclosed
     volunteered_state = need.id in _state_list(view, "volunteered_needs")
-    draws = [(tv, hits) for tv, (hits, _) in moves if hits]
     expiry = parse_clock(need.expires_at) if need.expires_at else None
     acts, late = [], []
-    for tv, (_, hits) in moves:
-        if hits:
-            (late if expiry is not None and tv.now is not None and tv.now >= expiry else acts).append((tv, hits))
+    for tv, hits in acting:
+        (late if expiry is not None and tv.now is not None and tv.now >= expiry else acts).append((tv, hits))
     if d is None:
         status = Status.ASKED if draws else Status.HIDDEN
     elif d == -1:  # known revealed from the session state, turn unknown
@@ -233,13 +234,19 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         variants = _variants(tuple(tuple(n.disclosure) for n in needs), view.language)
         said = [(tv.index, _disclosed(variants, tv.text, view.language)) for tv in view.turns if tv.role == "customer"]
         keys = tuple((view.key(n.drawn_out_by), view.key(n.acted_on_by)) for n in needs)
-        per_turn = [(tv, _moves(tv.reading, keys) if tv.reading is not None else None) for tv in view.trainee]
-        none: Moves = ((), ())
+        draws: list[Hits] = [[] for _ in needs]
+        acting: list[Hits] = [[] for _ in needs]
+        for tv in view.trainee:  # one pass over the turns sorts every need's moves
+            if tv.reading is not None:
+                for k, (drawing, acts) in enumerate(_moves(tv.reading, keys)):
+                    if drawing:
+                        draws[k].append((tv, drawing))
+                    if acts:
+                        acting[k].append((tv, acts))
         confirmations = [(tv, h) for tv in view.trainee for h in tv.hits if h.intent == "confirms_back"]
         for k, need in enumerate(needs):
-            moves = [(tv, m[k] if m is not None else none) for tv, m in per_turn]
-            p, status = _need_points(view, need, moves, disclosure_turn(view, need, said, k), confirmations,
-                                     ev, fired, findings)
+            p, status = _need_points(view, need, draws[k], acting[k], disclosure_turn(view, need, said, k),
+                                     confirmations, ev, fired, findings)
             per_need.append(p)
             statuses.append(status)
         # The best-handled need dominates; missing the others still costs a little.
