@@ -264,7 +264,7 @@ class IntentDetector:
         hits = []
         for intent, s, e in kept:
             lo, hi = norm.bounds(s, e)
-            hits.append(IntentHit(intent=intent, start=lo, end=hi, text=text[lo:hi]))
+            hits.append(IntentHit(intent, lo, hi, text[lo:hi]))  # positional: the cheapest call
         return tuple(hits)
 
     def detect(self, text: str) -> list[IntentHit]:

@@ -44,7 +44,7 @@ class Span(BaseModel):
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NormalizedText:
     """`text` is normalised; character k of it came from original[starts[k]:ends[k]]."""
 
