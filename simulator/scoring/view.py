@@ -33,6 +33,7 @@ MAX_QUOTE = 90
 # Keyword stuffing: a sentence that is a bare list of feeling words ("worried, sorry, understand,
 # feelings"). Such sentences are masked like grader-directed ones: words in them earn nothing.
 _LIST_SEPARATORS = re.compile(r"[、,，・/|;；]+|\s{1,}")
+_EN_SEPARATORS = re.compile(r"[,，/|;；、・]+")  # English lists: spaces separate words, not items
 _FEELING_WORD = re.compile(
     r"心配|不安|困|気持ち|察し|申し訳|共感|寄り添|大変|つら|辛|驚|残念|お詫び|理解"
     r"|worr|concern|sorry|apolog|understand|feel|empath|frustrat|upset|anxious|stress|sympath|inconvenien|care",
@@ -212,12 +213,14 @@ def _generic_detector(language: str) -> IntentDetector:
 
 def stuffed_spans(text: str, language: str) -> tuple[Span, ...]:
     """Sentences that are lists of short feeling words rather than a sentence about the customer."""
+    if language == "en" and len(_EN_SEPARATORS.findall(text)) < 3:
+        return ()  # a list needs 4 parts, so 3 separators in one sentence: most text has fewer in all
     out = []
     short = 7 if language == "ja" else 14
     for m in _SENTENCE.finditer(text):
         body = m.group().strip("。！？!?. ")
         if language == "en":
-            parts = [p.strip() for p in re.split(r"[,，/|;；、・]+", body) if p.strip()]
+            parts = [p.strip() for p in _EN_SEPARATORS.split(body) if p.strip()]
         else:
             parts = [p for p in _LIST_SEPARATORS.split(body) if p]
         if len(parts) < 4:
