@@ -325,3 +325,15 @@ def test_async_call_matches_sync_and_is_deterministic(scorer: HeuristicScorer, r
     sync = scorer.score(t, scenario_of(t))
     assert asyncio.run(scorer(t, scenario_of(t))) == sync == scorer.score(t, scenario_of(t))
     assert isinstance(make_scorer("heuristic", rubric), HeuristicScorer)
+
+
+def test_stuffed_sentence_needs_four_list_items() -> None:
+    """A list of feeling words is found between ordinary English sentences (a full stop ends a
+    sentence), and the quick skip of text with fewer than three separators keeps the boundary."""
+    from simulator.scoring.view import stuffed_spans
+
+    text = "Thanks for calling. Sorry, worried, understand, feelings. How can I help?"
+    (span,) = stuffed_spans(text, "en")
+    assert text[span.start:span.end] == "Sorry, worried, understand, feelings."
+    assert stuffed_spans("Thanks. Sorry, worried, understand feelings.", "en") == ()  # three items only
+    assert stuffed_spans("心配、不安、申し訳、お気持ち。", "ja")  # Japanese lists too

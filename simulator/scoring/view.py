@@ -38,7 +38,9 @@ _FEELING_WORD = re.compile(
     r"心配|不安|困|気持ち|察し|申し訳|共感|寄り添|大変|つら|辛|驚|残念|お詫び|理解"
     r"|worr|concern|sorry|apolog|understand|feel|empath|frustrat|upset|anxious|stress|sympath|inconvenien|care",
     re.IGNORECASE)
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+_SENTENCE = {"ja": re.compile(r"[^。！？!?\n]+[。！？!?]*"),
+             # a full stop ends an English sentence too ("Thanks. Sorry, worried, ... How can I help?")
+             "en": re.compile(r"(?=\S)(?:[^.!?\n]|\.(?!\s|$))+[.!?]*")}
 STUFFING_FLAG = "keyword-stuffing"
 
 
@@ -217,7 +219,7 @@ def stuffed_spans(text: str, language: str) -> tuple[Span, ...]:
         return ()  # a list needs 4 parts, so 3 separators in one sentence: most text has fewer in all
     out = []
     short = 7 if language == "ja" else 14
-    for m in _SENTENCE.finditer(text):
+    for m in _SENTENCE[language].finditer(text):
         body = m.group().strip("。！？!?. ")
         if language == "en":
             parts = [p.strip() for p in _EN_SEPARATORS.split(body) if p.strip()]
