@@ -101,3 +101,11 @@ def test_scorer_benchmark_runs() -> None:
     out = subprocess.run([sys.executable, str(ROOT / "bench/bench_scorer.py"), "--n", "3", "--rounds", "1"],
                          capture_output=True, text=True, timeout=120, check=True).stdout
     assert "overall:" in out and "transcripts/s" in out
+
+
+def test_fingerprint_is_stable_across_runs() -> None:
+    """`bench/fingerprint.py` (what speed work must leave unchanged) is deterministic."""
+    run = [sys.executable, str(ROOT / "bench/fingerprint.py")]
+    first = subprocess.run(run, capture_output=True, text=True, timeout=300, check=True).stdout
+    assert "score cards: " in first and "language layer: " in first and "overall: " in first
+    assert subprocess.run(run, capture_output=True, text=True, timeout=300, check=True).stdout == first
