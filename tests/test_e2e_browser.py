@@ -76,6 +76,12 @@ def test_supervisor_sees_line_numbered_error_and_fixes_it(app: RunningApp, brows
     supervisor_login(page)
     load_in_editor(page, "sim-activation-en.yaml")
     assert "Valid: sim-activation-en" in page.locator("#sim-validation").inner_text()
+    # messages already on screen follow a language switch, not only the labels
+    page.get_by_role("radio", name="日本語").check()
+    expect(page.locator("#sim-validation")).to_contain_text("問題ありません: sim-activation-en", timeout=15_000)
+    expect(page.locator("#sim-sup-who")).to_contain_text("としてログイン中")
+    page.get_by_role("radio", name="English").check()
+    expect(page.locator("#sim-validation")).to_contain_text("Valid: sim-activation-en", timeout=15_000)
     editor = page.locator("#sim-ed-code .cm-content")
     editor.click()
     page.keyboard.press("Control+Home")

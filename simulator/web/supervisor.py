@@ -197,6 +197,12 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
 
     logout.click(on_logout, [st], outs, api_visibility="private", concurrency_limit=4)
 
+    def on_language(lang: str, s: SupervisorState) -> Any:
+        name = services.auth.user_for(s.token)
+        return gr.update() if name is None else render.info_html(t("login_ok", lang, u=name))
+
+    lang_radio.change(on_language, [lang_radio, st], who, api_visibility="private", concurrency_limit=8)
+
 
 def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:
     services, lg = ctx.services, "ja"
@@ -312,6 +318,17 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 
     try_send.click(on_try_send, [try_msg, lang_radio, st], [st, try_chat, try_err, try_msg],
                    api_name="editor_try_send", concurrency_limit=8)
+
+    def on_language(text: str, fname_in: str, lang: str, s: SupervisorState) -> list[Any]:
+        """Messages on screen follow a language switch: the draft is checked again in the new
+        language; a save or trial message answered an earlier action and is cleared."""
+        if services.auth.user_for(s.token) is None:
+            return [gr.update(), gr.update(), gr.update()]
+        check = validation_html(text, fname_in or "draft.yaml", lang) if (text or "").strip() else ""
+        return [check, "", ""]
+
+    lang_radio.change(on_language, [code, fname, lang_radio, st], [validation, save_msg, try_err],
+                      api_visibility="private", concurrency_limit=8)
     return {"load_dd": load_dd}
 
 
