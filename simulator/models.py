@@ -353,10 +353,6 @@ class CustomerState(BaseModel):
     seed: int = 0
     hold_seconds: int = 0
     trainee_turns: int = Field(default=0, description="trainee messages so far (transcript index of promises)")
-    history: list[Turn] = Field(
-        default_factory=list,
-        description="conversation so far, kept by the LLM engine (the model needs the context; "
-                    "the protocol hands it no transcript). Empty for the scripted engine.")
 
 
 class Session(Transcript):

@@ -26,7 +26,7 @@ from simulator.customers.llm import LLMCustomer
 from simulator.customers.scripted import ScriptedCustomer
 from simulator.llm import LLMSettings
 from simulator.loading import default_catalog
-from simulator.models import Scenario
+from simulator.models import Scenario, Turn
 from tests.fake_openai import FakeOpenAI
 
 
@@ -76,15 +76,16 @@ INNOCENT = {"ja": ["えっ…？すみません、何のお話でしょうか…
             "en": ["Sorry…? I'm not sure what you mean…", "Sure! Here is a short haiku about autumn leaves."]}
 
 
-def _assert_nothing_internal(sc: Scenario, reply: CustomerReply, requests: list[dict[str, Any]]) -> None:
-    state = reply.state
+def _assert_nothing_internal(sc: Scenario, replies: list[CustomerReply], requests: list[dict[str, Any]]) -> None:
+    """Nothing internal in any customer line of `replies` (judged by the last state) or any prompt."""
+    state = replies[-1].state
     # A scenario may have the customer volunteer a need after some turns (volunteer_after_turn):
     # that is the clock, not the attack.
     assert set(state.revealed_needs) <= set(state.volunteered_needs), f"{sc.id}: attack revealed {state.revealed_needs}"
     hidden = [n for n in sc.hidden_needs if n.id not in state.revealed_needs]
     guard = guard_for(sc)
-    for turn in state.history[1:] if state.history else [reply.turn]:
-        if turn is None or turn.role != "customer":
+    for turn in (r.turn for r in replies):
+        if turn is None:
             continue
         for need in hidden:
             assert need.description not in turn.text
@@ -117,9 +118,10 @@ def test_guard_catches_every_leak(leak: str) -> None:
 
 def _system_prompt(sc: Scenario) -> str:
     c = LLMCustomer(LLMSettings(base_url="http://127.0.0.1:9/v1", model="m"))
-    st = c.start(sc).state
-    step = ScriptedCustomer().step(sc, "はい" if sc.language == "ja" else "Yes.", st)
-    return c.build_messages(sc, step, st.history, 0, c.guard(sc))[0]["content"]
+    opening = c.start(sc)
+    step = ScriptedCustomer().step(sc, "はい" if sc.language == "ja" else "Yes.", opening.state)
+    assert opening.turn is not None
+    return c.build_messages(sc, step, [opening.turn], 0, c.guard(sc))[0]["content"]
 
 
 @pytest.mark.parametrize("attack", CORPUS, ids=lambda a: a.id)
@@ -130,7 +132,7 @@ def test_scripted_engine_reveals_nothing(attack: Attack) -> None:
         for msg in attack.messages:
             reply = engine.next_message(sc, msg, reply.state)
             if reply.turn is not None:
-                _assert_nothing_internal(sc, reply, [])
+                _assert_nothing_internal(sc, [reply], [])
             if reply.state.ended:
                 break
 
@@ -145,9 +147,13 @@ def _play_llm(srv: FakeOpenAI, sc: Scenario, attack: Attack) -> list[CustomerRep
     async def go() -> list[CustomerReply]:
         c = LLMCustomer(LLMSettings(base_url=srv.base_url, model="m", timeout=10, max_retries=0))
         reply = c.start(sc)
+        assert reply.turn is not None
+        talk = [reply.turn]  # the conversation, as the app stores it and hands it in
         out = []
         for msg in attack.messages:
-            reply = await collect(c.stream(sc, msg, reply.state))
+            before = tuple(talk)
+            reply = await collect(c.stream(sc, msg, reply.state, transcript=before))
+            talk += [Turn(role="trainee", text=msg), *([reply.turn] if reply.turn else [])]
             out.append(reply)
             if reply.state.ended:
                 break
@@ -168,7 +174,7 @@ def test_llm_engine_with_a_maliciously_compliant_model(srv: FakeOpenAI, attack: 
     for reply in replies:
         assert reply.turn is not None and reply.turn.source == "scripted-fallback"
         assert reply.notice and ("使えない内容" in reply.notice or "cannot be shown" in reply.notice)
-    _assert_nothing_internal(sc, replies[-1], srv.requests)
+    _assert_nothing_internal(sc, replies, srv.requests)
 
 
 @pytest.mark.parametrize("attack", CORPUS, ids=lambda a: a.id)
@@ -180,7 +186,7 @@ def test_llm_engine_with_an_innocently_compliant_model(srv: FakeOpenAI, attack: 
     replies = _play_llm(srv, sc, attack)
     for i, reply in enumerate(replies):
         assert reply.turn is not None and reply.turn.source == "llm" and reply.turn.text == lines[i % 2]
-    _assert_nothing_internal(sc, replies[-1], srv.requests)
+    _assert_nothing_internal(sc, replies, srv.requests)
 
 
 @pytest.mark.parametrize("sid", sorted(CATALOG.scenarios))

@@ -21,7 +21,7 @@ from simulator.customers.llm import LLMCustomer
 from simulator.customers.scripted import ScriptedCustomer
 from simulator.llm import LLMConfigError, LLMSettings, make_client
 from simulator.loading import default_catalog
-from simulator.models import CustomerState, Scenario
+from simulator.models import CustomerState, Scenario, Turn
 from tests.fake_openai import Fault, FakeOpenAI
 
 CATALOG = default_catalog()
@@ -50,17 +50,26 @@ def _customer(srv: FakeOpenAI, **kw: object) -> LLMCustomer:
     return LLMCustomer(settings)
 
 
-def _say(c: LLMCustomer, sc: Scenario, msg: str, st: CustomerState, hold: int = 0) -> tuple[CustomerReply, str]:
+def _say(c: LLMCustomer, sc: Scenario, msg: str, st: CustomerState, hold: int = 0,
+         talk: list[Turn] | None = None) -> tuple[CustomerReply, str]:
+    """One exchange, the way the app makes it: `talk` (the conversation so far, by default the
+    opening line alone) is handed in and then extended with this message and the reply."""
+    talk = [Turn(role="customer", text=st.last_reply)] if talk is None else talk
+    before = tuple(talk)
+
     async def go() -> tuple[CustomerReply, str]:
         deltas = []
         final = None
-        async for ev in c.stream(sc, msg, st, hold):
+        async for ev in c.stream(sc, msg, st, hold, transcript=before):
             deltas.append(ev.delta)
             final = ev.done or final
         await c.aclose()  # each asyncio.run() is its own loop; close its connections before it ends
         assert final is not None
         return final, "".join(deltas)
-    return asyncio.run(go())
+    reply, streamed = asyncio.run(go())
+    talk += [Turn(role="trainee", text=msg.strip())] if msg.strip() else []
+    talk += [reply.turn] if reply.turn is not None else []
+    return reply, streamed
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
@@ -69,13 +78,14 @@ def test_reveals_like_the_scripted_engine_and_prompt_only_then_holds_the_wedding
     wedding = next(n for n in sc.hidden_needs if n.id == "wedding-deadline")
     c = _customer(srv)
     scripted = ScriptedCustomer()
-    st = c.start(sc).state
+    opening = c.start(sc)
+    st, talk = opening.state, [opening.turn]
     sst = scripted.start(sc).state
-    assert st.revealed_needs == [] and len(st.history) == 1
+    assert st.revealed_needs == [] and opening.turn is not None and opening.turn.source == "scripted"
     for i, line in enumerate(LINES[lang]):
         step = scripted.step(sc, line, st)  # what the script would do from the same state
         srv.script(step.reply.turn.text)  # the model says the scripted line: always passes the guard
-        reply, streamed = _say(c, sc, line, st)
+        reply, streamed = _say(c, sc, line, st, talk=talk)
         sst = scripted.next_message(sc, line, sst).state
         st = reply.state
         assert reply.turn.source == "llm" and streamed == reply.turn.text and reply.notice is None
@@ -87,7 +97,8 @@ def test_reveals_like_the_scripted_engine_and_prompt_only_then_holds_the_wedding
         else:
             assert WEDDING[lang] in prompt and wedding.description in prompt
     assert st.revealed_needs == ["needs-it-sooner", "wedding-deadline"]
-    assert [t.role for t in st.history] == ["customer", "trainee"] * 3 + ["customer"]
+    assert [t.role for t in talk] == ["customer", "trainee"] * 3 + ["customer"]
+    assert "history" not in st.model_dump()  # the state keeps no copy of the conversation
     # the conversation reaches the model, customer as assistant and trainee as user
     msgs = srv.last_request["messages"]
     assert msgs[0]["role"] == "system" and msgs[1]["role"] == "user"
@@ -130,15 +141,16 @@ def test_history_is_trimmed_to_the_token_budget(srv: FakeOpenAI) -> None:
     sc = CATALOG.scenario("catalog-bride-ja")
     c = _customer(srv, context_tokens=2500)  # the ja system prompt alone is ~1600
     st = c.start(sc).state
+    talk: list[Turn] = [Turn(role="customer", text=st.last_reply)]
     for i in range(14):
         srv.script(f"はい…{i}…")
-        reply, _ = _say(c, sc, f"確認いたします、{i}件目のご質問です。" + "少しだけ長めのご説明をいたします。" * 6, st)
+        reply, _ = _say(c, sc, f"確認いたします、{i}件目のご質問です。" + "少しだけ長めのご説明をいたします。" * 6, st, talk=talk)
         st = reply.state
     msgs = srv.last_request["messages"]
     assert msgs[0]["role"] == "system" and msgs[1]["role"] == "user"
     assert len(msgs) < 1 + 2 * 14  # older turns dropped
     assert msgs[-1]["content"].startswith("確認いたします、13件目")
-    assert len(st.history) == 1 + 2 * 14  # ...but the state keeps everything
+    assert len(talk) == 1 + 2 * 14  # ...from a conversation the caller keeps whole
 
 
 def _closed_port() -> int:
@@ -170,15 +182,16 @@ def test_each_fault_falls_back_and_the_next_message_retries(srv: FakeOpenAI, nam
     msg = "差し支えなければ、お急ぎでいらっしゃいますか？"
     expected = ScriptedCustomer().next_message(sc, msg, st)
     srv.script(fault)
-    reply, streamed = _say(c, sc, msg, st)
+    talk = [Turn(role="customer", text=st.last_reply)]
+    reply, streamed = _say(c, sc, msg, st, talk=talk)
     assert reply.turn.source == "scripted-fallback" and reply.turn.text == expected.turn.text == streamed
     assert words in reply.notice and "次のメッセージ" in reply.notice
-    # nothing lost: the scripted decision stands and the history holds both turns
+    # nothing lost: the scripted decision stands and the conversation holds both turns
     assert reply.state.revealed_needs == expected.state.revealed_needs == ["needs-it-sooner"]
-    assert [t.text for t in reply.state.history[-2:]] == [msg, expected.turn.text]
+    assert [t.text for t in talk[-2:]] == [msg, expected.turn.text]
     # the next message goes to the model again
     srv.script(GOOD["ja"])
-    nxt, _ = _say(c, sc, "承知いたしました。", reply.state)
+    nxt, _ = _say(c, sc, "承知いたしました。", reply.state, talk=talk)
     assert nxt.turn.source == "llm" and nxt.turn.text == GOOD["ja"] and nxt.notice is None
 
 
@@ -247,21 +260,22 @@ def test_silent_hold_reaction_is_worded_by_the_model(srv: FakeOpenAI) -> None:
     c = _customer(srv)
     st = c.start(sc).state
     srv.script("あの…もしもし…？")
-    reply, _ = _say(c, sc, "", st, hold=70)
+    talk = [Turn(role="customer", text=st.last_reply)]
+    reply, _ = _say(c, sc, "", st, hold=70, talk=talk)
     if reply.turn is None:  # the script keeps her silent: the model is not asked
         assert srv.requests == []
         return
     assert reply.turn.source == "llm" and reply.turn.text == "あの…もしもし…？"
     assert srv.last_request["messages"][-1] == {"role": "user", "content": "（保留のまま70秒が経ちました）"}
-    assert [t.role for t in reply.state.history] == ["customer", "customer"]
+    assert [t.role for t in talk] == ["customer", "customer"]
 
 
 def test_roles_alternate_after_two_customer_lines(srv: FakeOpenAI) -> None:
     sc = CATALOG.scenario("catalog-bride-ja")
     c = _customer(srv)
     st = c.start(sc).state
-    st = st.model_copy(update={"history": [*st.history, st.history[0].model_copy(update={"text": "もしもし…？"})]})
-    _say(c, sc, "お待たせいたしました。", st)
+    talk = [Turn(role="customer", text=st.last_reply), Turn(role="customer", text="もしもし…？")]
+    _say(c, sc, "お待たせいたしました。", st, talk=talk)
     roles = [m["role"] for m in srv.last_request["messages"]]
     assert roles == ["system", "user", "assistant", "user"]
     assert srv.last_request["messages"][2]["content"].endswith("\nもしもし…？")
@@ -312,13 +326,15 @@ def test_parrot_model_plays_every_example_exactly_like_the_script(srv: FakeOpenA
 
     async def play(trainee: list[str]) -> None:
         c = _customer(srv)
-        st, sst = c.start(sc).state, scripted.start(sc).state
+        opening = c.start(sc)
+        st, sst, talk = opening.state, scripted.start(sc).state, [opening.turn]
         for line in trainee:
             if sst.ended:
                 break
             ref = scripted.next_message(sc, line, sst)
             from simulator.customers.base import collect
-            got = await collect(c.stream(sc, line, st))
+            got = await collect(c.stream(sc, line, st, transcript=tuple(talk)))
+            talk += [Turn(role="trainee", text=line), *([got.turn] if got.turn else [])]
             assert got.state.revealed_needs == ref.state.revealed_needs
             assert (got.state.mood, got.state.clock, got.state.ended) == (ref.state.mood, ref.state.clock, ref.state.ended)
             if ref.turn is not None:
@@ -329,3 +345,20 @@ def test_parrot_model_plays_every_example_exactly_like_the_script(srv: FakeOpenA
 
     for ex in sc.examples or []:
         asyncio.run(play([t.text for t in ex.turns if t.role == "trainee"]))
+
+
+def test_the_model_reads_the_conversation_from_the_transcript_handed_in(srv: FakeOpenAI) -> None:
+    """The state keeps no copy of the conversation: the caller's transcript is the context. A
+    state stored by an earlier version (which kept one) still loads, and its copy is ignored."""
+    sc = CATALOG.scenario("catalog-bride-en")
+    c = _customer(srv)
+    opening = c.start(sc)
+    assert opening.turn is not None
+    old = CustomerState.model_validate({**opening.state.model_dump(), "history": [{"role": "customer", "text": "stale"}]})
+    talk = [opening.turn, Turn(role="trainee", text="Thank you for calling."), Turn(role="customer", text="Hello?")]
+    srv.script(GOOD["en"])
+    reply, _ = _say(c, sc, "Let me check that for you.", old, talk=talk)
+    sent = [m["content"] for m in srv.last_request["messages"][1:]]
+    assert sent[-3:] == ["Thank you for calling.", "Hello?", "Let me check that for you."]
+    assert opening.turn.text in sent[1] and not any("stale" in m for m in sent)
+    assert "history" not in reply.state.model_dump() and talk[-1].text == GOOD["en"]

@@ -402,7 +402,7 @@ def test_exact_session_json_on_the_fixture(tmp_path: Path) -> None:
             "promises": [{"turn": 3, "text": "a moment", "due": None, "concrete": False},
                          {"turn": 6, "text": "today by 10:04", "due": "10:04:00", "concrete": True}],
             "volunteered_needs": [], "passed_events": [], "last_reply": "Thanks so much. Bye.",
-            "seed": 3, "hold_seconds": 45, "trainee_turns": 4, "history": [],
+            "seed": 3, "hold_seconds": 45, "trainee_turns": 4,
         },
     }
 

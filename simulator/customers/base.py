@@ -6,7 +6,7 @@ so a session can be stored, resumed in another process, or replayed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -36,9 +36,12 @@ class CustomerBackend(Protocol):
         """The opening turn and the initial state."""
         ...
 
-    def stream(self, scenario: Scenario, message: str, state: CustomerState,
-               hold_seconds: int = 0) -> AsyncIterator[ReplyEvent]:
-        """React to the trainee's message (after `hold_seconds` of hold, if any)."""
+    def stream(self, scenario: Scenario, message: str, state: CustomerState, hold_seconds: int = 0, *,
+               transcript: Sequence[Turn]) -> AsyncIterator[ReplyEvent]:
+        """React to the trainee's message (after `hold_seconds` of hold, if any).
+
+        `transcript` is the conversation before this message, as the caller stores it: an engine
+        that needs the context (the LLM one) reads it there, so the state never holds a copy."""
         ...
 
 

@@ -189,22 +189,19 @@ class LLMCustomer:
 
     def start(self, scenario: Scenario, seed: int = 0) -> CustomerReply:
         # The opening is the scenario's own line: instant, and the model has nothing to react to yet.
-        reply = self.scripted.start(scenario, seed)
-        assert reply.turn is not None
-        return reply.model_copy(update={"state": reply.state.model_copy(update={"history": [reply.turn]})})
+        return self.scripted.start(scenario, seed)
 
-    async def stream(self, scenario: Scenario, message: str, state: CustomerState,
-                     hold_seconds: int = 0) -> AsyncIterator[ReplyEvent]:
+    async def stream(self, scenario: Scenario, message: str, state: CustomerState, hold_seconds: int = 0, *,
+                     transcript: Sequence[Turn]) -> AsyncIterator[ReplyEvent]:
         step = self.scripted.step(scenario, message, state, hold_seconds)
-        history = list(state.history)
+        history = list(transcript)  # the model needs the context; the caller stores it, not the state
         text = message.strip()
         if text:
             said = step.reply.turn.at if step.reply.turn is not None else step.reply.state.clock
             history.append(Turn(role="trainee", text=text, at=said, source="trainee"))
         scripted_turn = step.reply.turn
         if scripted_turn is None:  # the trainee ended the contact, or silence on a short hold
-            yield ReplyEvent(done=step.reply.model_copy(
-                update={"state": step.reply.state.model_copy(update={"history": history})}))
+            yield ReplyEvent(done=step.reply)
             return
 
         gen = await self.generate(scenario, step, state, history, hold_seconds)
@@ -217,7 +214,7 @@ class LLMCustomer:
         else:
             turn = scripted_turn.model_copy(update={"source": "scripted-fallback"})
             notice = None if gen.fault in SILENT_FAULTS else notice_for(gen.fault, scenario.language)
-        new_state = step.reply.state.model_copy(update={"last_reply": turn.text, "history": [*history, turn]})
+        new_state = step.reply.state.model_copy(update={"last_reply": turn.text})
         for chunk in split_chunks(turn.text):
             yield ReplyEvent(delta=chunk)
         yield ReplyEvent(done=CustomerReply(turn=turn, state=new_state, notice=notice))

@@ -173,11 +173,13 @@ class Player:
             if self.state.ended:
                 return held
             step = step.model_copy(update={"hold": 0})
+        before = tuple(self.turns)  # the conversation the customer reacts to, this message aside
         if step.message:
             at = format_clock(parse_clock(self.state.clock) + step.hold)
             self._record(Turn(role="trainee", text=step.message, at=at, source="trainee"))
         final: CustomerReply | None = None
-        async for ev in self.backend.stream(self.scenario, step.message, self.state, hold_seconds=step.hold):
+        async for ev in self.backend.stream(self.scenario, step.message, self.state, hold_seconds=step.hold,
+                                            transcript=before):
             if ev.delta and on_delta:
                 on_delta(ev.delta)
             if ev.done is not None:

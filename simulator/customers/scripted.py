@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -95,8 +95,9 @@ class ScriptedCustomer:
                      hold_seconds: int = 0) -> CustomerReply:
         return self.step(scenario, message, state, hold_seconds).reply
 
-    async def stream(self, scenario: Scenario, message: str, state: CustomerState,
-                     hold_seconds: int = 0) -> AsyncIterator[ReplyEvent]:
+    async def stream(self, scenario: Scenario, message: str, state: CustomerState, hold_seconds: int = 0, *,
+                     transcript: Sequence[Turn] = ()) -> AsyncIterator[ReplyEvent]:
+        """The script reacts from its state alone; `transcript` is accepted for the protocol."""
         reply = self.next_message(scenario, message, state, hold_seconds)
         if reply.turn is not None:
             for chunk in split_chunks(reply.turn.text):

@@ -199,6 +199,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
     sc = scenario_of(services, st)
     assert sc is not None and st.customer is not None and st.session_id is not None
     lines, turns = list(st.lines), list(st.turns)
+    before = tuple(turns)  # the conversation the customer reacts to, this message aside
     if text:
         mine = Turn(role="trainee", text=text, at=st.customer.clock, source="trainee")
         try:
@@ -216,7 +217,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
     partial = ""
     reply: CustomerReply | None = None
     try:
-        async for ev in services.backend.stream(sc, text, st.customer, hold_seconds=hold_seconds):
+        async for ev in services.backend.stream(sc, text, st.customer, hold_seconds=hold_seconds, transcript=before):
             if ev.done is not None:
                 reply = ev.done
                 break

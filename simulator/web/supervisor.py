@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel, Field
 
-from simulator.models import CustomerState, Scenario
+from simulator.models import CustomerState, Scenario, Turn
 from simulator.web import dashboard, render
 from simulator.web.auth import NotAuthorised
 from simulator.web.i18n import Relabeller, t
@@ -307,7 +307,9 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
             return [s, gr.update(), render.error_html(str(e)), gr.update()]
         from simulator.customers.base import collect
         try:
-            reply = await collect(backend.stream(s.trial_scenario, text, s.trial_state))
+            before = [Turn(role=x.role, text=x.text, at=x.at)
+                      for x in s.trial_lines if x.role in ("customer", "trainee")]
+            reply = await collect(backend.stream(s.trial_scenario, text, s.trial_state, transcript=before))
         except Exception as e:
             return [s, gr.update(), render.error_html(t("err_engine", lang, e=e)), gr.update()]
         lines = [*s.trial_lines, ChatLine(role="trainee", text=text, at=s.trial_state.clock)]
