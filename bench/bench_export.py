@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from simulator.export import to_csv, to_json
+from simulator.loading import default_catalog
 from simulator.models import CriterionScore, CustomerState, Evidence, ScoreCard, Turn
 from simulator.store import Override, Store, StoredSession
 
@@ -68,7 +69,7 @@ def main() -> int:
     t = time.perf_counter()
     sessions = store.sessions(turns=False)
     t_load = time.perf_counter() - t
-    text = to_csv(sessions)
+    text = to_csv(sessions, default_catalog().rubrics)
     t_all = time.perf_counter() - t
     assert text.count("\r\n") == args.sessions + 1
     verdict = "OK" if t_all < GOAL_SECONDS else "SLOWER THAN GOAL"

@@ -12,12 +12,14 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from simulator.models import Rubric
+from simulator.scoring.card import final_total
 from simulator.store import SessionFilter, Store, StoreError, StoredSession
 
 BOM = "\ufeff"  # Excel only reads UTF-8 CSV as UTF-8 when the file starts with a BOM
@@ -27,7 +29,9 @@ JSON_FORMAT = "simulator-sessions/1"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _BASE_COLUMNS = ["session_id", "trainee", "scenario", "language", "backend", "started_at_utc",
                  "ended_at_utc", "turns", "judge", "rubric", "total"]
-_TAIL_COLUMNS = ["supervisors", "supervisor_comments", "flags"]
+# total_final: the total with supervisors' overrides in place of the AI's levels (empty when the
+# card's rubric is not in the catalog any more); last, so that earlier columns keep their places
+_TAIL_COLUMNS = ["supervisors", "supervisor_comments", "flags", "total_final"]
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -72,8 +76,9 @@ def criterion_ids(sessions: Iterable[StoredSession]) -> list[str]:
     return list(seen)
 
 
-def csv_rows(sessions: list[StoredSession]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (not yet defused) of the one-row-per-session table."""
+def csv_rows(sessions: list[StoredSession], rubrics: Mapping[str, Rubric]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (not yet defused) of the one-row-per-session table; `rubrics` (by id)
+    weigh the supervisors' levels into `total_final`."""
     cids = criterion_ids(sessions)
     header = _BASE_COLUMNS + [f"{c}_{k}" for c in cids for k in ("ai", "supervisor")] + _TAIL_COLUMNS
     rows = []
@@ -93,13 +98,15 @@ def csv_rows(sessions: list[StoredSession]) -> tuple[list[str], list[list[str]]]
         row.append("; ".join(sorted({o.supervisor for o in ov.values()})))
         row.append(" | ".join(f"{o.criterion}: {o.comment}" for o in ov.values() if o.comment))
         row.append("; ".join(flags))
+        row.append(_num(final_total(card, {k: o.score for k, o in ov.items()}, rubrics.get(card.rubric)))
+                   if card else "")
         rows.append(row)
     return header, rows
 
 
-def to_csv(sessions: list[StoredSession]) -> str:
+def to_csv(sessions: list[StoredSession], rubrics: Mapping[str, Rubric]) -> str:
     """UTF-8 CSV text with BOM, every cell quoted and defused."""
-    header, rows = csv_rows(sessions)
+    header, rows = csv_rows(sessions, rubrics)
     buf = io.StringIO()
     buf.write(BOM)
     w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -146,7 +153,9 @@ def render_export(store: Store, flt: SessionFilter, fmt: str) -> ExportResult:
         raise ExportError(f"--since {flt.since} is after --until {flt.until}: no day is in that range")
     sessions = store.sessions(flt, turns=fmt != "csv")
     if fmt == "csv":
-        out: str | bytes = to_csv(sessions)
+        from simulator import report
+        cat = report.export_catalog(sys.stderr, "total_final is left empty where a supervisor changed a level")
+        out: str | bytes = to_csv(sessions, cat.rubrics if cat else {})
     elif fmt == "json":
         out = to_json(sessions, flt)
     elif fmt in ("html", "pdf"):

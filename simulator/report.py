@@ -14,13 +14,16 @@ import io
 import os
 from datetime import datetime
 from functools import lru_cache
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
 from simulator.models import Evidence, Role
 from simulator.store import StoredSession
+
+if TYPE_CHECKING:
+    from simulator.loading import Catalog
 
 CHART_DPI = 110
 
@@ -125,14 +128,22 @@ LABELS = {
 }
 
 
-def catalog_titles(warn: TextIO | None = None) -> Titles:
-    """Titles from the shipped catalog; when it cannot load, say so and fall back to ids."""
+def export_catalog(warn: TextIO | None, lacking: str) -> Catalog | None:
+    """The configured catalog for an export; when it cannot load, say what the export lacks
+    (`lacking`) and go on: a broken scenario file must not block a coach's export."""
     try:
         from simulator.loading import default_catalog
-        cat = default_catalog()
-    except Exception as e:  # the catalog is cosmetic here: a broken file must not block exports
+        return default_catalog()
+    except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
         if warn is not None:
-            print(f"note: scenario titles unavailable ({type(e).__name__}: {e}); showing ids", file=warn)
+            print(f"note: catalog unavailable ({type(e).__name__}: {e}); {lacking}", file=warn)
+        return None
+
+
+def catalog_titles(warn: TextIO | None = None) -> Titles:
+    """Titles from the shipped catalog; when it cannot load, say so and fall back to ids."""
+    cat = export_catalog(warn, "showing ids instead of titles")
+    if cat is None:
         return Titles()
     crit: dict[str, dict[str, str]] = {}
     for rub in cat.rubrics.values():

@@ -21,6 +21,8 @@ from test_store import Clock
 
 from simulator.cli import main
 from simulator.export import defuse, to_csv, to_json
+from simulator.loading import default_catalog
+from simulator.scoring.card import final_total, total
 from simulator.models import CriterionScore, CustomerState, Evidence, ScoreCard, Turn
 from simulator.report import Titles, build, to_html, to_pdf
 from simulator.store import SessionFilter, Store
@@ -99,8 +101,11 @@ def _no_png(html: str) -> str:
     return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,PNG", html)
 
 
+RUBRICS = default_catalog().rubrics
+
+
 def test_csv_golden(store: Store) -> None:
-    golden("export.csv", to_csv(store.sessions(turns=False)))
+    golden("export.csv", to_csv(store.sessions(turns=False), RUBRICS))
 
 
 # CustomerState grows as the engine does; the golden file pins the contract's state fields only.
@@ -123,7 +128,7 @@ def test_html_golden_for_a_session_and_a_trainee(store: Store) -> None:
 
 
 def test_csv_is_bom_utf8_quoted_and_defused(store: Store) -> None:
-    text = to_csv(store.sessions(turns=False))
+    text = to_csv(store.sessions(turns=False), RUBRICS)
     assert text.startswith("\ufeff\"session_id\",")
     rows = list(csv.reader(io.StringIO(text[1:])))
     head, body = rows[0], rows[1:]
@@ -252,3 +257,21 @@ def test_reports_show_times_in_the_configured_zone(db_env: Store, tmp_path: Path
     monkeypatch.setenv("SIMULATOR_TIMEZONE", "Mars/Olympus")
     assert main(["export", "--format", "html", "--session", IDS[0], "-o", str(html)]) == 1
     assert "SIMULATOR_TIMEZONE: unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+
+
+def test_final_total_puts_the_supervisors_levels_in_the_weighted_total() -> None:
+    rubric = RUBRICS["default"]
+    card = _card("catalog-bride-ja", total(rubric, {"empathy": 2, "unspoken_needs": 1, "wait_time": 2}), (2, 1, 2), {})
+    assert final_total(card, {}, rubric) == card.total  # nothing overridden: the AI's total
+    assert final_total(card, {"unknown_criterion": 4}, rubric) == card.total  # not on the card: no part of it
+    assert final_total(card, {"unspoken_needs": 4}, rubric) == total(rubric, {"empathy": 2, "unspoken_needs": 4,
+                                                                              "wait_time": 2}) > card.total
+    assert final_total(card, {"unspoken_needs": 4}, None) is None  # rubric not in the catalog: cannot weigh
+    assert final_total(card, {"unspoken_needs": 4}, RUBRICS["extended"]) is None  # another rubric's weights
+
+
+def test_csv_leaves_total_final_empty_when_the_rubric_is_unknown(store: Store) -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(store.sessions(turns=False), {})[1:])))
+    by_id = {r["session_id"]: r for r in rows}
+    assert by_id[IDS[0]]["total_final"] == ""  # a supervisor changed a level; no weights to apply
+    assert by_id[IDS[2]]["total_final"] == by_id[IDS[2]]["total"]  # nothing overridden: the AI's total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -53,6 +54,20 @@ def criterion_score(criterion: Criterion, analysis: Analysis, language: str, fee
     explanation = f"{descriptor} [{fired}; points {analysis.points:.1f}]"
     return CriterionScore(id=criterion.id, score=analysis.level, evidence=analysis.evidence,
                           feedback=feedback, explanation=explanation, flags=list(analysis.flags))
+
+
+def final_total(card: ScoreCard, overrides: Mapping[str, int], rubric: Rubric | None) -> float | None:
+    """The total with supervisors' levels in place of the AI's (`overrides`: criterion -> level).
+
+    The card's own total when nothing is overridden; None when it cannot be worked out: the
+    card's rubric is unknown, or it no longer has the card's criteria (edited since)."""
+    levels = {c.id: c.score for c in card.criteria}
+    changed = {cid: level for cid, level in overrides.items() if cid in levels}
+    if not changed:
+        return card.total
+    if rubric is None or rubric.id != card.rubric or {c.id for c in rubric.criteria} != set(levels):
+        return None
+    return total(rubric, {**levels, **changed})
 
 
 def assemble(scenario_id: str, rubric: Rubric, judge: Literal["heuristic", "llm"],
