@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
-from simulator.models import Evidence, Role
+from simulator.models import Evidence, Role, Rubric
+from simulator.scoring.card import final_total
 from simulator.store import StoredSession
 
 if TYPE_CHECKING:
@@ -29,10 +30,12 @@ CHART_DPI = 110
 
 
 class Titles(BaseModel):
-    """Display names from the catalog; ids are shown where a name is unknown."""
+    """What the report takes from the catalog: display names (ids are shown where a name is
+    unknown) and the rubrics, whose weights turn supervisors' levels into a final total."""
 
     scenarios: dict[str, str] = Field(default_factory=dict)
     criteria: dict[str, dict[str, str]] = Field(default_factory=dict, description="id -> {ja, en}")
+    rubrics: dict[str, Rubric] = Field(default_factory=dict)
 
     def criterion(self, cid: str, language: str) -> str:
         t = self.criteria.get(cid)
@@ -82,6 +85,7 @@ class SessionSection(BaseModel):
     judge: str | None = None
     rubric: str | None = None
     total: float | None = None
+    final_total: float | None = None  # with supervisors' levels; None when it cannot be weighed
     flags: list[str] = Field(default_factory=list)
     criteria: list[CriterionRow] = Field(default_factory=list)
     transcript: list[Line] = Field(default_factory=list)
@@ -149,7 +153,7 @@ def catalog_titles(warn: TextIO | None = None) -> Titles:
     for rub in cat.rubrics.values():
         for c in rub.criteria:
             crit.setdefault(c.id, {"ja": c.title.ja, "en": c.title.en})
-    return Titles(scenarios={k: v.title for k, v in cat.scenarios.items()}, criteria=crit)
+    return Titles(scenarios={k: v.title for k, v in cat.scenarios.items()}, criteria=crit, rubrics=dict(cat.rubrics))
 
 
 # ------------------------------------------------------------------------------ build
@@ -200,6 +204,8 @@ def session_section(s: StoredSession, titles: Titles) -> SessionSection:
         language=s.language, backend=s.backend, started_at=s.started_at, ended_at=s.ended_at,
         judge=s.card.judge if s.card else None, rubric=s.card.rubric if s.card else None,
         total=s.card.total if s.card else None, flags=list(s.card.flags) if s.card else [], criteria=rows,
+        final_total=final_total(s.card, {k: o.score for k, o in ov.items()}, titles.rubrics.get(s.card.rubric))
+        if s.card else None,
         transcript=lines, chart_png=criteria_chart(rows) if rows else None)
 
 
@@ -350,13 +356,21 @@ def _img(png: bytes | None, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
+def final_note(s: SessionSection, L: dict[str, str]) -> str:
+    """The final total (supervisors' levels first) beside the AI's, when a supervisor changed it."""
+    if s.final_total is None or s.final_total == s.total:
+        return ""
+    return f"{L['final']}: {fmt_score(s.final_total)} / 100"
+
+
 def _session_html(s: SessionSection, L: dict[str, str]) -> str:
     p = [f'<section class="session" id="s-{_e(s.id)}"><h3>{_e(s.scenario_title)} '
          f'<small>({_e(s.scenario)})</small></h3><table>',
          f"<tr><th>{L['started']}</th><td>{fmt_time(s.started_at)}</td><th>{L['ended']}</th>"
          f"<td>{fmt_time(s.ended_at) or L['open']}</td></tr>",
          f"<tr><th>{L['judge']}</th><td>{_e(s.judge or L['unscored'])}</td><th>{L['total']}</th>"
-         f"<td><strong>{fmt_score(s.total)}</strong> / 100</td></tr></table>"]
+         f"<td><strong>{fmt_score(s.total)}</strong> / 100"
+         f"{' · ' + _e(final_note(s, L)) if final_note(s, L) else ''}</td></tr></table>"]
     if s.flags:
         p.append(f'<p class="flags">{L["flags"]}: {_e(", ".join(s.flags))}</p>')
     p.append(_img(s.chart_png, L["criterion"]))

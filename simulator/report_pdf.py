@@ -12,7 +12,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from simulator.report import CoachingReport, SessionSection, fmt_score, fmt_time, labels
+from simulator.report import CoachingReport, SessionSection, final_note, fmt_score, fmt_time, labels
 
 FONT = "IPAexGothic"
 BLUE = (0x44, 0x77, 0xAA)
@@ -73,7 +73,9 @@ class _Pdf(FPDF):
 def _session(pdf: _Pdf, s: SessionSection, L: dict[str, str]) -> None:
     pdf.heading(f"{s.scenario_title} ({s.scenario})", 12)
     pdf.para(f"{L['started']}: {fmt_time(s.started_at)}   {L['ended']}: {fmt_time(s.ended_at) or L['open']}")
-    pdf.para(f"{L['judge']}: {s.judge or L['unscored']}   {L['total']}: {fmt_score(s.total)} / 100", size=11)
+    final = final_note(s, L)
+    pdf.para(f"{L['judge']}: {s.judge or L['unscored']}   {L['total']}: {fmt_score(s.total)} / 100"
+             + (f"   {final}" if final else ""), size=11)
     if s.flags:
         pdf.para(f"{L['flags']}: {', '.join(s.flags)}", color=(0xAA, 0, 0))
     pdf.image_png(s.chart_png, 130)

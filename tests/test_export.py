@@ -37,7 +37,8 @@ VECTORS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+cmd|' /C calc'!A0"
 TITLES = Titles(scenarios={"catalog-bride-ja": "届かなかったカタログ"},
                 criteria={"empathy": {"ja": "共感", "en": "Empathy"},
                           "unspoken_needs": {"ja": "潜在ニーズ", "en": "Unspoken needs"},
-                          "wait_time": {"ja": "待ち時間の明示", "en": "Clear wait times"}})
+                          "wait_time": {"ja": "待ち時間の明示", "en": "Clear wait times"}},
+                rubrics={"default": default_catalog().rubric("default")})
 
 
 def _card(scenario: str, total: float, levels: tuple[int, int, int], quotes: dict[str, tuple[int, str]],
