@@ -13,6 +13,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from simulator.loading import load_scenario
+from simulator.scoring.card import final_total
 from simulator.web.render import safe as render_safe
 from tests.web_server import SUPERVISOR, RunningApp, start_app
 
@@ -222,6 +223,12 @@ def test_supervisor_dashboard_override_and_export(app: RunningApp) -> None:
     msg = s.predict(sid, "empathy", 4, "Named the worry first; full marks.", "en", api_name="/override_score")[0]
     assert "Overrode empathy" in msg
     assert app.services.store.get_session(sid).latest_overrides()["empathy"].supervisor == SUPERVISOR[0]
+    # the dashboard shows the AI's total and the final one, the supervisor's level weighed in
+    table = s.predict("Dana", "", "", "", "en", api_name="/dashboard")[0]
+    row = dict(zip(table["headers"], table["data"][0]))
+    card = app.services.store.get_session(sid).card
+    assert row["Total"] == round(card.total, 1)
+    assert row["Final (supervisor first)"] == round(final_total(card, {"empathy": 4}, app.services.catalog.rubrics["default"]), 1)
     file = s.predict("csv", "Dana", "", "", "", "en", api_name="/export")[0]
     with urllib.request.urlopen(file["url"], timeout=10) as r:  # downloaded like a browser would
         data = r.read().decode("utf-8-sig")

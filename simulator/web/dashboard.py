@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
 
+from simulator.models import Rubric
+from simulator.scoring.card import final_total
 from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import blocking
@@ -20,7 +23,7 @@ from simulator.web.services import blocking
 if TYPE_CHECKING:
     from simulator.web.supervisor import Ctx
 
-SESSION_KEYS = ["h_date", "h_trainee", "h_scenario", "h_turns", "h_total", "h_judge", "h_id"]
+SESSION_KEYS = ["h_date", "h_trainee", "h_scenario", "h_turns", "h_total", "h_final", "h_judge", "h_id"]
 
 
 def session_cols(lang: str) -> list[str]:
@@ -47,9 +50,19 @@ def effective_scores(s: Any) -> dict[str, int]:
     return scores
 
 
-def frames(sessions: list[Any], rubric: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _final(s: Any, rubrics: Mapping[str, Rubric]) -> float | None:
+    """The session's total with supervisors' levels first (None: unscored, or no rubric to weigh by)."""
+    if s.card is None:
+        return None
+    found = final_total(s.card, {cid: o.score for cid, o in s.latest_overrides().items()}, rubrics.get(s.card.rubric))
+    return None if found is None else round(found, 1)
+
+
+def frames(sessions: list[Any], rubric: Any, lang: str,
+           rubrics: Mapping[str, Rubric]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     table = pd.DataFrame([[s.started_at.strftime("%Y-%m-%d %H:%M"), s.trainee, s.scenario, s.turn_count,
-                           round(s.card.total, 1) if s.card else None, s.card.judge if s.card else "", s.id]
+                           round(s.card.total, 1) if s.card else None, _final(s, rubrics),
+                           s.card.judge if s.card else "", s.id]
                           for s in reversed(sessions)], columns=session_cols(lang))
     sums: dict[str, list[int]] = {}
     for s in sessions:
@@ -111,7 +124,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         flt = _filter(tr, sc, since, until, lang)
         sessions = await blocking(services.store.sessions, flt, turns=False)
         names = await blocking(services.store.trainees)
-        tab, av, tr_df = frames(sessions, services.rubric_or_none(), lang)
+        tab, av, tr_df = frames(sessions, services.rubric_or_none(), lang, services.catalog.rubrics)
         ids = [(f"{r[0]} · {r[1]} · {r[2]}", r[-1]) for r in tab.itertuples(index=False)]
         return [tab, av, tr_df, gr.update(choices=names), gr.update(choices=ids)]
 

@@ -66,7 +66,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "criterion": ("観点", "Criterion"), "score": ("点", "Score"),
     "feedback": ("フィードバック", "Feedback"), "model_phrases": ("お手本フレーズ", "Model phrases"),
     "evidence": ("根拠", "Evidence"), "flags": ("注意", "Flags"),
-    "h_date": ("日時", "Date"), "h_scenario": ("シナリオ", "Scenario"), "h_total": ("合計", "Total"),
+    "h_date": ("日時", "Date"), "h_scenario": ("シナリオ", "Scenario"), "h_total": ("合計", "Total"), "h_final": ("確定 (SV優先)", "Final (supervisor first)"),
     "h_attempt": ("回目", "Attempt"), "h_trainee": ("研修生", "Trainee"), "h_session": ("セッション", "Session"),
     "h_turns": ("発話数", "Turns"), "h_judge": ("採点方式", "Judge"), "h_id": ("ID", "Id"),
     "no_history": ("まだ履歴はありません。", "No history yet."),
