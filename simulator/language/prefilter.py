@@ -59,12 +59,19 @@ def _sets(items: list[tuple[object, object]]) -> list[set[str]]:
 
 
 def _most_selective(sets: list[set[str]]) -> set[str] | None:
-    """The set whose shortest member is longest (the first such): the rarest to be met."""
+    """The set whose shortest member is longest (the first such): the rarest to be met.
+
+    Spaces do not count: " you " is as common as "you", and filing under it would wake the
+    pattern for most English messages."""
     best: set[str] | None = None
     for s in sets:
-        if best is None or min(map(len, s)) > min(map(len, best)):
+        if best is None or _shortest(s) > _shortest(best):
             best = s
     return best
+
+
+def _shortest(literals: set[str]) -> int:
+    return min(len(lit.strip()) for lit in literals)
 
 
 class LiteralIndex:
