@@ -204,7 +204,7 @@ def session_section(s: StoredSession, titles: Titles) -> SessionSection:
         language=s.language, backend=s.backend, started_at=s.started_at, ended_at=s.ended_at,
         judge=s.card.judge if s.card else None, rubric=s.card.rubric if s.card else None,
         total=s.card.total if s.card else None, flags=list(s.card.flags) if s.card else [], criteria=rows,
-        final_total=final_total(s.card, {k: o.score for k, o in ov.items()}, titles.rubrics.get(s.card.rubric))
+        final_total=final_total(s.card, s.override_levels(), titles.rubrics.get(s.card.rubric))
         if s.card else None,
         transcript=lines, chart_png=criteria_chart(rows) if rows else None)
 
@@ -364,13 +364,14 @@ def final_note(s: SessionSection, L: dict[str, str]) -> str:
 
 
 def _session_html(s: SessionSection, L: dict[str, str]) -> str:
+    final = final_note(s, L)
     p = [f'<section class="session" id="s-{_e(s.id)}"><h3>{_e(s.scenario_title)} '
          f'<small>({_e(s.scenario)})</small></h3><table>',
          f"<tr><th>{L['started']}</th><td>{fmt_time(s.started_at)}</td><th>{L['ended']}</th>"
          f"<td>{fmt_time(s.ended_at) or L['open']}</td></tr>",
          f"<tr><th>{L['judge']}</th><td>{_e(s.judge or L['unscored'])}</td><th>{L['total']}</th>"
          f"<td><strong>{fmt_score(s.total)}</strong> / 100"
-         f"{' · ' + _e(final_note(s, L)) if final_note(s, L) else ''}</td></tr></table>"]
+         f"{' · ' + _e(final) if final else ''}</td></tr></table>"]
     if s.flags:
         p.append(f'<p class="flags">{L["flags"]}: {_e(", ".join(s.flags))}</p>')
     p.append(_img(s.chart_png, L["criterion"]))

@@ -232,7 +232,7 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         per_need = []
         needs = view.scenario.hidden_needs
         variants = _variants(tuple(tuple(n.disclosure) for n in needs), view.language)
-        said = [(tv.index, _disclosed(variants, tv.text, view.language)) for tv in view.turns if tv.role == "customer"]
+        said = [(tv.index, _disclosed(variants, tv.text, view.language)) for tv in view.customer]
         keys = tuple((view.key(n.drawn_out_by), view.key(n.acted_on_by)) for n in needs)
         draws: list[Hits] = [[] for _ in needs]
         acting: list[Hits] = [[] for _ in needs]

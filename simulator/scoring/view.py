@@ -89,15 +89,16 @@ def detect_language(transcript: Transcript) -> str:
     return "ja"
 
 
-def _now_of(turn_at: str | None, scenario: Scenario | None, ordinal: int) -> int | None:
+Clock = tuple[int, int]  # a scenario's start (seconds since midnight) and seconds per turn
+
+
+def _now_of(turn_at: str | None, clock: Clock | None, ordinal: int) -> int | None:
     if turn_at:
         try:
             return parse_clock(turn_at)
         except ValueError:
             pass  # a malformed extra field is ignored (contracts.md), we fall back to the estimate
-    if scenario is None:
-        return None
-    return _clock_start(scenario.clock.start) + ordinal * scenario.clock.seconds_per_turn
+    return clock[0] + ordinal * clock[1] if clock else None
 
 
 @lru_cache(maxsize=256)
@@ -127,17 +128,14 @@ class TranscriptView:
         self.stuffing: list[Evidence] = []
         self._signal_keys: dict[int, tuple[Signals, SignalsKey]] = {}
         trainee, turns, language = self.trainee, self.turns, self.language
-        clock = (_clock_start(scenario.clock.start), scenario.clock.seconds_per_turn) if scenario else None
+        clock: Clock | None = (_clock_start(scenario.clock.start), scenario.clock.seconds_per_turn) if scenario else None
         for i, t in enumerate(transcript.turns):
             text = t.text
             if t.role != "trainee":
                 turns.append(TurnView(i, t.role, text))
                 continue
             ordinal = len(trainee)
-            if t.at:
-                now = _now_of(t.at, scenario, ordinal)
-            else:  # the estimate (_now_of's fallback), without a call per turn
-                now = clock[0] + ordinal * clock[1] if clock else None
+            now = _now_of(t.at, clock, ordinal)
             if not text.strip():
                 tv = TurnView(i, "trainee", text, ordinal, now)
             else:
