@@ -98,7 +98,7 @@ def csv_rows(sessions: list[StoredSession], rubrics: Mapping[str, Rubric]) -> tu
         row.append("; ".join(sorted({o.supervisor for o in ov.values()})))
         row.append(" | ".join(f"{o.criterion}: {o.comment}" for o in ov.values() if o.comment))
         row.append("; ".join(flags))
-        row.append(_num(final_total(card, {k: o.score for k, o in ov.items()}, rubrics.get(card.rubric)))
+        row.append(_num(final_total(card, s.override_levels(), rubrics.get(card.rubric)))
                    if card else "")
         rows.append(row)
     return header, rows

@@ -157,6 +157,10 @@ class StoredSession(BaseModel):
         """criterion id -> the newest override (a later supervisor decision replaces an earlier one)."""
         return {o.criterion: o for o in self.overrides}
 
+    def override_levels(self) -> dict[str, int]:
+        """criterion id -> the level a supervisor set last (what replaces the AI's level)."""
+        return {o.criterion: o.score for o in self.overrides}
+
 
 class StoreError(RuntimeError):
     """A store problem with a message that names the database (password masked) and the cause."""

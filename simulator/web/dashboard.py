@@ -46,7 +46,7 @@ def effective_scores(s: Any) -> dict[str, int]:
     if s.card is None:
         return {}
     scores = {c.id: c.score for c in s.card.criteria}
-    scores.update({cid: o.score for cid, o in s.latest_overrides().items()})
+    scores.update(s.override_levels())
     return scores
 
 
@@ -54,7 +54,7 @@ def _final(s: Any, rubrics: Mapping[str, Rubric]) -> float | None:
     """The session's total with supervisors' levels first (None: unscored, or no rubric to weigh by)."""
     if s.card is None:
         return None
-    found = final_total(s.card, {cid: o.score for cid, o in s.latest_overrides().items()}, rubrics.get(s.card.rubric))
+    found = final_total(s.card, s.override_levels(), rubrics.get(s.card.rubric))
     return None if found is None else round(found, 1)
 
 
@@ -146,7 +146,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
             raise gr.Error(t("err_no_session", lang, id=session_id)) from None
         rubric = services.rubric_or_none()
         sc = services.catalog.scenarios.get(sess.scenario)
-        over = {cid: o.score for cid, o in sess.latest_overrides().items()}
+        over = sess.override_levels()
         card_html = render.score_html(sess.card, rubric, sc, lang, over) if sess.card else ""
         notes = "".join(f"<li>{render.safe(o.criterion)} → {o.score} ({render.safe(o.supervisor)}): "
                         f"{render.safe(o.comment)}</li>" for o in sess.overrides)
