@@ -19,7 +19,7 @@ from simulator.language import patterns_en, patterns_ja
 from simulator.language.prefilter import LiteralIndex, requirement
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
 from simulator.language.timeexpr import (Candidate, TimeExpression, candidates_in, expressions_cached,
-                                         rule_requirements, scan)
+                                         rule_requirements)
 from simulator.language.vocabulary import BUILTIN_INTENTS
 from simulator.models import Signals
 
@@ -167,8 +167,8 @@ class IntentDetector:
         self._extra = MappingProxyType(extra)
         ordered = [(intent, c) for src in (self._rules.patterns, extra) for intent, cs in src.items() for c in cs]
         self._ordered = tuple(ordered)
-        self._index = LiteralIndex([c.required for _, c in ordered])  # most patterns are skipped unscanned
-        self._with_time = LiteralIndex([c.required for _, c in ordered] + rule_requirements(language))
+        # Most patterns and time rules are skipped unscanned; one look-up serves both.
+        self._index = LiteralIndex([c.required for _, c in ordered] + rule_requirements(language))
         self.known_intents: frozenset[str] = frozenset(BUILTIN_INTENTS) | frozenset(extra)
         # Engines and scorers ask about the same turn several times (detect, then match_signals
         # per rubric rule); results are immutable, so remember recent messages.
@@ -176,11 +176,11 @@ class IntentDetector:
 
     # ------------------------------------------------------------------------- detection
 
-    def _pattern_hits(self, norm: NormalizedText, which: list[int] | None = None) -> list[tuple[str, int, int]]:
+    def _pattern_hits(self, norm: NormalizedText, which: list[int]) -> list[tuple[str, int, int]]:
         text = norm.text
         found: list[tuple[str, int, int]] = []
         rules = self._rules
-        for i in self._index.which(text) if which is None else which:
+        for i in which:
             intent, c = self._ordered[i]
             for m in c.rx.finditer(text):
                 start, end = m.span()
@@ -230,20 +230,19 @@ class IntentDetector:
         return self._cached(text)
 
     def _analyse_uncached(self, text: str) -> tuple[IntentHit, ...]:
-        return self._hits_in(*scan(text, self.language))  # scan is shared with find_time_expressions
+        return self.read(text)[2]
 
     def read(self, text: str) -> tuple[NormalizedText, tuple[Candidate, ...], tuple[IntentHit, ...]]:
-        """Normalised text, time candidates and intent hits in one uncached pass, for a caller
-        that caches what it builds from them (the scorer's per-text reading). One literal
-        look-up serves the intent patterns and the time rules alike."""
+        """Normalised text, time candidates and intent hits in one uncached pass (`detect` caches
+        the hits; the scorer's per-text reading caches what it builds from all three). One
+        literal look-up serves the intent patterns and the time rules alike."""
         norm = normalize_mapped(text, self.language, cache=False)
-        which = self._with_time.which(norm.text)
+        which = self._index.which(norm.text)
         split = bisect_left(which, len(self._ordered))  # intent patterns first, then the time rules
         cands = candidates_in(norm, self.language, [i - len(self._ordered) for i in which[split:]])
         return norm, cands, self._hits_in(norm, cands, which[:split])
 
-    def _hits_in(self, norm: NormalizedText, cands: tuple[Candidate, ...],
-                 which: list[int] | None = None) -> tuple[IntentHit, ...]:
+    def _hits_in(self, norm: NormalizedText, cands: tuple[Candidate, ...], which: list[int]) -> tuple[IntentHit, ...]:
         text = norm.original
         raw = self._pattern_hits(norm, which) + self._time_hits(norm, cands)
         intents_found = {i for i, _, _ in raw}

@@ -312,7 +312,7 @@ def rule_requirements(language: str) -> list[Requirement]:
     return [requirement(p) for p, _ in (_JA_RULES if language == "ja" else _EN_RULES)]
 
 
-# The intent detector and `find_time_expressions` share a scan, whatever `now` each is asked at.
+# `find_time_expressions` asks about the same text at several clocks: one scan serves them all.
 scan = lru_cache(maxsize=8192)(scan)
 
 
