@@ -127,7 +127,6 @@ def main() -> int:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the goal says
     catalog = default_catalog()
     scorer = HeuristicScorer(catalog.rubric("default"))
-    gc.freeze()  # as `simulator serve` does once started: startup objects skip every collection
     results = {}
     for language in ("ja", "en"):
         scenario = catalog.scenarios[f"morning-delivery-{language}"]

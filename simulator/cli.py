@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schema", help="print the JSON Schema of a file format")
     s.add_argument("kind", choices=["scenario", "rubric"])
+
+    s = sub.add_parser("explain", help="how the reader hears each trainee TEXT (one JSON line per TEXT)")
+    s.add_argument("texts", nargs="+", metavar="TEXT")
+    s.add_argument("--lang", choices=["ja", "en"], default=None,
+                   help="language of the texts (default: the scenario's, else guessed from the script)")
+    s.add_argument("--scenario", default=None, help="scenario id or file: also hear its own intents")
     return p
 
 
@@ -68,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from simulator.export import cmd_export
         return cmd_export(args)
+    if args.command == "explain":
+        from simulator.language.explain import cmd_explain
+        return cmd_explain(args)
     if args.command == "serve":
         from simulator.web.app import cmd_serve
         return cmd_serve(args)

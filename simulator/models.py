@@ -221,6 +221,17 @@ class Example(Strict):
         return v
 
 
+class IntentDef(Strict):
+    """A scenario's own intent (or more ways to say a built-in one), taught by example.
+
+    A trainee sentence expresses it when it is close to one of `examples` (the reader compares
+    whole sentences, so paraphrases count) or matches one of `patterns` (exact terms)."""
+
+    description: str = Field(default="", description="what the trainee does, in a few words")
+    examples: list[str] = Field(default_factory=list, description="3-10 ways a trainee might say it, one sentence each")
+    patterns: list[str] = Field(default_factory=list, description="regular expressions for exact terms")
+
+
 class Scenario(Strict):
     id: Id
     language: Language
@@ -239,6 +250,8 @@ class Scenario(Strict):
     replies: Replies
     patterns: dict[str, list[str]] = Field(
         default_factory=dict, description="extra regex patterns per intent (new intent ids allowed)")
+    intents: dict[str, IntentDef] = Field(
+        default_factory=dict, description="intents taught by example phrases (new ids, or more ways to say a built-in one)")
     model_phrases: dict[str, list[str]] = Field(
         default_factory=dict, description="criterion id -> phrases a strong trainee might say (feedback)")
     examples: list[Example] = Field(default_factory=list)

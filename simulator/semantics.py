@@ -87,8 +87,9 @@ def _known_intent(name: str, custom: set[str]) -> str | None:
 
 def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:
     out: list[tuple[Loc, str]] = []
-    custom = set(s.patterns)
+    custom = set(s.patterns) | set(s.intents)
     need_ids = [n.id for n in s.hidden_needs]
+    out += check_intents(s)
 
     for intent, pats in s.patterns.items():
         if not re.fullmatch(r"[a-z0-9_]+", intent):
@@ -137,6 +138,50 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:
             out.append((("examples", i, "turns", 0), f"example '{ex.id}' must start with the customer's turn"))
         if not any(t.role == "trainee" for t in ex.turns):
             out.append((("examples", i, "turns"), f"example '{ex.id}' has no trainee turn"))
+    return out
+
+
+def check_intents(s: Scenario) -> list[tuple[Loc, str]]:
+    """A scenario's intents taught by example: enough examples, one sentence each, none that
+    says the same as another intent's example (the reader could not tell them apart)."""
+    from simulator.language.examples import MIN_EXAMPLES, ScenarioIntents
+    from simulator.language.normalize import normalize
+    from simulator.language.sentences import split_sentences
+
+    out: list[tuple[Loc, str]] = []
+    seen: dict[str, str] = {}  # normalised example -> intent
+    weights: list[tuple[str, int, dict[str, float]]] = []
+    probe = ScenarioIntents.empty(s.language)
+    for intent, d in s.intents.items():
+        if not re.fullmatch(r"[a-z0-9_]+", intent):
+            out.append((("intents", intent), f"intent id '{intent}' must be lower_snake_case"))
+        if not d.examples and not d.patterns:
+            out.append((("intents", intent), f"intent '{intent}' needs examples (3 to 10 ways a trainee might say it)"))
+        elif d.examples and len(d.examples) < MIN_EXAMPLES:
+            out.append((("intents", intent, "examples"),
+                        f"intent '{intent}' has {len(d.examples)} example(s); give at least {MIN_EXAMPLES} "
+                        "different ways a trainee might say it"))
+        for i, pat in enumerate(d.patterns):
+            if msg := check_pattern(intent, pat):
+                out.append((("intents", intent, "patterns", i), msg))
+        for i, ex in enumerate(d.examples):
+            if len(split_sentences(ex, s.language)) != 1:
+                out.append((("intents", intent, "examples", i), f"example {ex!r} must be one sentence"))
+                continue
+            key = normalize(ex, s.language).strip(" 。.!?！？")
+            if key in seen and seen[key] != intent:
+                out.append((("intents", intent, "examples", i),
+                            f"example {ex!r} of intent '{intent}' is also an example of '{seen[key]}': "
+                            "contradictory, the reader cannot tell them apart"))
+                continue
+            seen[key] = intent
+            weights.append((intent, i, probe._weights(ex)))
+    for a, (ia, i, wa) in enumerate(weights):
+        for ib, j, wb in weights[:a]:
+            if ia != ib and probe.similarity(wa, wb) >= 0.9:
+                out.append((("intents", ia, "examples", i),
+                            f"example {s.intents[ia].examples[i]!r} of intent '{ia}' says almost the same as "
+                            f"{s.intents[ib].examples[j]!r} of '{ib}': contradictory examples"))
     return out
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from simulator.language import IntentHit, TimeExpression, detector_for, find_time_expressions
 from simulator.models import Condition, CustomerState, Scenario, Signals, parse_clock
+from simulator.scoring.manipulation import manipulation_spans, overlaps
 
 # Intents that, alone next to an apology, leave it a bare apology: no feeling named, no
 # ownership, nothing done. Domain: a rote apology as the first words reads as scripted.
@@ -33,7 +34,8 @@ class Reading(BaseModel):
 
     message: str
     intents: list[str]
-    times: list[TimeExpression]
+    acts: list[str] = []  # one dialogue act per sentence, in order
+    times: list[TimeExpression]  # only times the trainee promised or asked to be waited on
     clock_seconds: int
     mood: float  # after this message's mood rules: an empathetic line can unlock a condition at once
 
@@ -71,15 +73,23 @@ class Reading(BaseModel):
     @property
     def question(self) -> bool:
         asks = any(i.startswith("asks_") for i in self.intents) or self.has("confirms_back")
-        return asks or bool(_QUESTION.search(self.message))
+        return asks or "question" in self.acts or bool(_QUESTION.search(self.message))
 
 
 def read_message(scenario: Scenario, message: str, clock: str, mood: float | None = None) -> Reading:
     """Intents (built-in + scenario patterns) and time expressions, read at `clock` (HH:MM:SS)."""
-    detector = detector_for(scenario)
-    times = find_time_expressions(message, scenario.language, now=clock)
-    return Reading(message=message, intents=sorted(detector.intents(message)), times=times,
-                   clock_seconds=parse_clock(clock), mood=0.0 if mood is None else mood)
+    read = detector_for(scenario).reading(message)
+    # Words addressed to the grader or to the role-play itself ("what is your hidden need?")
+    # are not said to the customer: she hears nothing in them, as the scorer credits nothing.
+    meta = manipulation_spans(message)
+    heard = [s for s in read.sentences if not overlaps(meta, s.start, s.end)]
+    # A time is a promise or a wait only inside a commitment, an offer or a request (reader.py).
+    waits = [(s.start, s.end) for s in heard if s.committing or s.has("vague_wait")]
+    times = [t for t in find_time_expressions(message, scenario.language, now=clock)
+             if any(a <= t.start < b for a, b in waits)]
+    intents = sorted({h.id for s in heard for h in s.intents})
+    return Reading(message=message, intents=intents, acts=[s.act for s in heard],
+                   times=times, clock_seconds=parse_clock(clock), mood=0.0 if mood is None else mood)
 
 
 def mood_after(scenario: Scenario, intents: list[str], mood: float) -> float:

@@ -14,7 +14,6 @@ from typing import Literal, NamedTuple
 
 
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
-from simulator.language.prefilter import LiteralIndex, Requirement, requirement
 from simulator.models import format_clock, parse_clock
 
 Kind = Literal["clock", "duration", "date", "vague", "rhythm"]
@@ -181,6 +180,17 @@ def _en_clock(m: re.Match[str]) -> Candidate | None:
     return Candidate(m.start(), m.end(), "clock", clock=secs)
 
 
+def _en_past_to(m: re.Match[str]) -> Candidate | None:
+    """"half past four", "quarter to five" (British); a bare hour is read in business hours."""
+    hour = int(_num_en(m["h"]))
+    minute = {"half past": 30, "quarter past": 15, "quarter to": -15}[m["q"] + " " + m["dir"]]
+    if minute < 0:
+        hour, minute = hour - 1, 45
+    marker = m["ap"][0] + "m" if m["ap"] else ("pm" if 1 <= hour < 8 else "")
+    secs = _clock(hour, minute, marker)
+    return None if secs is None else Candidate(m.start(), m.end(), "clock", clock=secs)
+
+
 def _en_duration(m: re.Match[str]) -> Candidate | None:
     n_word, unit = m["n"], m["unit"]
     if n_word in ("a", "an") and unit.startswith("sec"):
@@ -204,6 +214,9 @@ def _en_rhythm(m: re.Match[str]) -> Candidate | None:
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _EN_RULES: list[tuple[str, _Builder]] = [
+    (r"\b(?:(?:by|before|until|till|at|around|about)\s+)?(?P<q>half|quarter) (?P<dir>past|to) "
+     r"(?P<h>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?:\s*(?P<ap>am\b|pm\b))?",
+     _en_past_to),
     (r"\bevery (?:(?P<n>" + _NUM_EN + r") )?(?P<unit>half(?:-| |an |a )hour|seconds?|minutes?|mins?|hours?|hrs?)\b"
      r"|\bhourly\b", _en_rhythm),
     (r"\b(?:(?:by|before|until|till|at|around|about|no later than|not later than)\s+)?"
@@ -250,17 +263,12 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 
 _COMPILED: dict[str, list[tuple[re.Pattern[str], _Builder]]] = {
     lang: [(re.compile(p), b) for p, b in rules] for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))}
-# Rules whose required literals are absent are skipped without a scan.
-_INDEX = {lang: LiteralIndex([requirement(p) for p, _ in rules]) for lang, rules in (("ja", _JA_RULES), ("en", _EN_RULES))}
 
 
-def _candidates(text: str, language: str, which: Iterable[int] | None = None) -> list[Candidate]:
-    """Time candidates in normalised `text`; `which`: the rules that can match, when the caller
-    has looked them up already (see `rule_requirements`)."""
+def _candidates(text: str, language: str) -> list[Candidate]:
+    """Time candidates in normalised `text`."""
     found: list[Candidate] = []
-    rules = _COMPILED[language]
-    for i in _INDEX[language].which(text) if which is None else which:
-        rx, build = rules[i]
+    for rx, build in _COMPILED[language]:
         for m in rx.finditer(text):
             if m.end() > m.start():
                 cand = build(m)
@@ -300,16 +308,6 @@ def scan(text: str, language: str) -> tuple[NormalizedText, tuple[Candidate, ...
     """Normalised text and its time candidates: the costly part, which no clock affects."""
     norm = normalize_mapped(text, language)
     return norm, tuple(_candidates(norm.text, language))
-
-
-def candidates_in(norm: NormalizedText, language: str, which: Iterable[int]) -> tuple[Candidate, ...]:
-    """`scan`'s candidates for text normalised already, the time rules that can match known."""
-    return tuple(_candidates(norm.text, language, which))
-
-
-def rule_requirements(language: str) -> list[Requirement]:
-    """The literal sets of each time rule, for an index that looks them up with other rules."""
-    return [requirement(p) for p, _ in (_JA_RULES if language == "ja" else _EN_RULES)]
 
 
 # `find_time_expressions` asks about the same text at several clocks: one scan serves them all.

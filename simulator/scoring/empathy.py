@@ -15,6 +15,7 @@ from simulator.scoring.manipulation import sentence_bounds
 from simulator.scoring.view import STUFFING_FLAG, TranscriptView, TurnView, cite, quoted
 
 MOVES = ("acknowledges_feeling", "restates_situation")
+APOLOGY_ACTS = ("apology", "feeling_reflection")
 
 
 def _is_rote_apology(tv: TurnView, hit: IntentHit, language: str) -> bool:
@@ -28,9 +29,10 @@ def _is_rote_apology(tv: TurnView, hit: IntentHit, language: str) -> bool:
 
 
 def _carries_specifics(tv: TurnView, hit: IntentHit, language: str) -> bool:
-    s, e = sentence_bounds(tv.text, hit.start)
-    rest = (tv.text[s:hit.start] + " " + tv.text[hit.end:e]).strip(" 、。,.!?！？—-")
-    return len(rest) >= 14 if language == "ja" else len(rest.split()) >= 6
+    """The feeling's sentence (the hit's span) is long enough to say what happened besides the
+    feeling («5日もご連絡がなく、…ご不安でしたよね»), not just «ご不安でしたよね»."""
+    sentence = tv.text[hit.start:hit.end].strip(" 、。,.!?！？—-")
+    return len(sentence) >= 24 if language == "ja" else len(sentence.split()) >= 11
 
 
 def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
@@ -51,6 +53,8 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
                  "argues_back": argues}
     for tv in view.trainee:
         for h in tv.hits:
+            if h.intent == "apologises" and h.act not in APOLOGY_ACTS:
+                continue  # "I'm sorry, but we can't..." is a refusal wearing an apology: no credit
             found = sort_into.get(h.intent)
             if found is not None:
                 found.append((tv, h))

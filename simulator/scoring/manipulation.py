@@ -14,7 +14,6 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from simulator.language.prefilter import trie_pattern
 
 FLAG = "judge-manipulation-attempt"
 
@@ -32,6 +31,9 @@ _PATTERNS = [
     r"(?:4|four|excellent|perfect|full|high)",
     r"\b(?:as|you are) an? (?:ai )?(?:grader|judge|evaluator|scorer)\b",
     r"\brubric\b",
+    # asking the role-play itself for its answer key ("what is your hidden need?")
+    r"\b(?:hidden|unspoken|secret)\s+needs?\b",
+    r"\b(?:are you|you're|you are|as) (?:an? )?(?:ai|bot|robot|chatbot|language model|llm)\b",
     r"\b(?:empathy|unspoken[ _]needs?|wait[ _]time|ownership|clarity|closing)\s*[:：=]?\s*[0-4]\s*/\s*4\b",
     r"</?\s*(?:system|instructions?|transcript|assistant)\s*>",
     r"^\s*(?:system|assistant)\s*:",
@@ -40,6 +42,8 @@ _PATTERNS = [
     # Japanese: 採点者・評価者への呼びかけ、満点の要求、基準を無視させる指示
     r"採点者|評価者|採点担当|審査員|採点AI|評価AI",
     r"採点(?:基準|ルール)|評価基準|ルーブリック",
+    r"隠れた(?:ニーズ|要望|本音)|潜在(?:的な)?ニーズ",
+    r"(?:AI|ＡＩ|人工知能|ロボット|ボット|チャットボット)(?:です|でしょ|なの|として|ですよね)",
     r"満点(?:を|に|で|が|と)",
     r"(?:共感|潜在ニーズ|ニーズ|待ち時間)\s*[:：=]?\s*[０-４0-4]\s*[/／]\s*[４4]",
     r"(?:最終|総合)?(?:スコア|点数|得点|評価)\s*[:：=]\s*\d",
@@ -76,24 +80,17 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
 
 
 # Cheap first look: nearly all service talk has none of these, and then the big pattern is skipped.
-_TRIGGER_LITERALS = ("grader", "evaluat", "scor", "judge", "assess", "review", "rubric", "ignore", "disregard", "forget",
+_TRIGGER_LITERALS = ("hidden", "unspoken", "secret", "隠れた", "潜在", "grader", "evaluat", "scor", "judge", "assess", "review", "rubric", "ignore", "disregard", "forget",
                      "override", "final", "total", "overall", "give", "award", "grant", "assign", "rate", "mark",
                      "system", "assistant", "instruction", "transcript", "model",
                      "採点", "評価", "審査", "ルーブリック", "満点", "スコア", "点数", "得点", "指示", "基準", "ルール", "点を")
 _TRIGGER_OTHER = r"\bai\b|[/／]"
 _TRIGGER = re.compile("|".join(map(re.escape, _TRIGGER_LITERALS)) + "|" + _TRIGGER_OTHER, re.IGNORECASE)
-# A case-blind search of a long alternation is slow; on lower-cased text a trie of the same
-# words (each first character tested once) finds the same. Exact: only four non-ASCII
-# characters match an ASCII letter case-blind (İ ı ſ K), and text holding one of them takes
-# the case-blind search.
-_TRIGGER_LOWER = re.compile(trie_pattern(_TRIGGER_LITERALS) + "|" + _TRIGGER_OTHER)
-_CASE_ODD = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 def _triggered(text: str) -> bool:
-    if not text.isascii() and _CASE_ODD.search(text):
-        return _TRIGGER.search(text) is not None
-    return _TRIGGER_LOWER.search(text.lower()) is not None
+    """Cheap test before the full grader-directed patterns run (most text has no trigger word)."""
+    return _TRIGGER.search(text) is not None
 
 
 def manipulation_spans(text: str) -> tuple[Span, ...]:

@@ -24,6 +24,8 @@ from simulator.scoring.view import (SignalsKey, TranscriptView, TurnReading, Tur
 CONTEXT = ("asks_occasion", "asks_deadline", "asks_usage", "asks_availability", "asks_recipient")
 OFFERS = ("offers_faster_option", "offers_alternative")
 QUESTIONS = CONTEXT + ("asks_identification", "asks_details", "asks_open_question")
+OFFER_ACTS = ("offer", "commitment", "question")  # "shall I...?" / "I'll ship it today" / "would express help?"
+ASKING_ACTS = ("question", "request", "offer")
 _PUNCT = re.compile(r"[\s、。，,．.！!？?「」『』（）()…・〜~ー-]+")
 DISCLOSURE_MATCH = 0.5  # share of a disclosure line's bigrams / words found in the customer turn
 
@@ -81,6 +83,8 @@ def _state_list(view: TranscriptView, key: str) -> list[str]:
 def _real_offer(read: TurnReading, hit: IntentHit) -> bool:
     """An acting move, not a recollection of the past («宅配便でお送りするお約束だったのに…
     届いていなかったのですね») nor a vague hope («できるだけ早くお届けできるように»)."""
+    if hit.act and hit.act not in OFFER_ACTS:
+        return False  # "express isn't available for this item" names the option but offers nothing
     s, e = sentence_bounds(read.text, hit.start)
     for h in read.hits:
         if s <= h.start < e and h.intent == "restates_situation":
@@ -97,14 +101,22 @@ Moves = tuple[tuple[IntentHit, ...], tuple[IntentHit, ...]]  # a need's drawing-
 def _moves(read: TurnReading, keys: tuple[tuple[SignalsKey, SignalsKey], ...]) -> tuple[Moves, ...]:
     """Per hidden need, what one turn does about it: the `drawn_out_by` hits, and the
     `acted_on_by` hits that are real offers. One cached look per turn serves every need."""
-    return tuple((signal_hits(read, draw), tuple(h for h in signal_hits(read, act) if _real_offer(read, h)))
+    return tuple((tuple(h for h in signal_hits(read, draw) if _real_question(h)),
+                  tuple(h for h in signal_hits(read, act) if _real_offer(read, h)))
                  for draw, act in keys)
+
+
+def _real_question(hit: IntentHit) -> bool:
+    """A built-in probing intent counts only from a sentence that asks (or invites an answer)."""
+    return not (hit.intent.startswith("asks_") and hit.act and hit.act not in ASKING_ACTS)
 
 
 _QUESTION_END = re.compile(r"(?:か|かね|でしょうか|ますか|ですか)\s*$")
 
 
 def _is_question(tv: TurnView, hit: IntentHit) -> bool:
+    if hit.act:
+        return hit.act in ASKING_ACTS
     s, e = sentence_bounds(tv.text, hit.start)
     sentence = tv.text[s:e]
     return "?" in sentence or "？" in sentence or bool(_QUESTION_END.search(sentence.rstrip("。．. ")))

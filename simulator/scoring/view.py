@@ -14,8 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from simulator.language.intents import by_span
-from simulator.language.normalize import NormalizedText
-from simulator.language.timeexpr import expressions_in
+from simulator.language.normalize import NormalizedText, normalize_mapped
 from simulator.models import Evidence, Scenario, Signals, Transcript, parse_clock
 from simulator.scoring.manipulation import Span, manipulation_spans, overlaps, sentence_bounds
 
@@ -178,8 +177,12 @@ class TranscriptView:
 def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
     # The inner steps are not cached on their own: this function caches what they yield.
     manipulation, stuffing = manipulation_spans(text), stuffed_spans(text, language)
-    norm, candidates, hits = detector.read(text)
-    times = tuple(expressions_in(norm, candidates))
+    read = detector.reading(text)
+    hits = detector.hits_of(read)
+    # A time counts only where the act makes it a wait: a promise, an offer or a request
+    # (or a vague "it should turn up at some point"); a time in a question or a rule does not.
+    times = tuple(x for s in read.sentences if s.committing or s.has("vague_wait") for x in s.times)
+    norm = normalize_mapped(text, language)
     masked = manipulation + stuffing
     if masked:  # ordinary service talk has nothing to leave out
         hits = [h for h in hits if not overlaps(masked, h.start, h.end)]

@@ -69,9 +69,6 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
         css=CSS_PATH.read_text(encoding="utf-8"), mcp_server=False, pwa=False)
     if block:
         print(f"Simulator web app: {url}", flush=True)
-        # What startup built (catalog, app, compiled patterns) lives as long as the process:
-        # frozen, it is left out of every later garbage collection (scoring allocates a lot).
-        gc.freeze()
         try:
             demo.block_thread()
         finally:

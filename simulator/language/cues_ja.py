@@ -1,9 +1,9 @@
-"""Japanese intent patterns. They match NORMALISED text (see normalize.py): half-width digits,
-lower-case Latin, "~" for every wave dash, "ー" for a long vowel, Arabic numerals for kanji
-numerals before a counter. Keigo variants are spelled out (ございます/です, いたします/します).
+"""Hand-written cue patterns (Japanese), matched on NORMALISED text.
 
-promises_concrete_time, vague_wait and (partly) interim_update come from time expressions
-(timeexpr.py), not from here.
+They no longer decide anything on their own: each match is one feature (`cue:<intent>`) beside
+the words and character n-grams, and the trained classifier weighs it like any other (see
+features.py). They carry what a few hundred examples cannot teach reliably (fixed formulas,
+keigo set phrases); a pattern that misleads simply earns a low weight.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 _I = r"(?:私|わたくし|わたし|僕)"
 _SURU = r"(?:いたし|致し|し|させていただき|させて頂き)"
 
-PATTERNS: dict[str, list[str]] = {
+CUES: dict[str, list[str]] = {
     "acknowledges_feeling": [
         # Broad on purpose: in a trainee's mouth ご心配/ご不安 almost always names the
         # customer's feeling; only the dismissive forms are excluded.
@@ -195,26 +195,3 @@ PATTERNS: dict[str, list[str]] = {
         r"さようなら|ごきげんよう", r"(?:よい|良い)一日を", r"今後とも(?:よろしく|宜しく)",
     ],
 }
-
-# Intents whose meaning flips when the offer is refused right after it (本日発送はできません).
-NEGATION_AFTER = (
-    r"^[^。!?\n]{0,8}?(?:(?:でき|出来|いたし|致し|し|かね|ござい|あり|おり|承れ|受け付け)ません(?!か)"
-    r"|できない|出来ない|しない|できかね|いたしかね|致しかね|かねます|不可|無理|難し|むずかし)"
-)
-# A time that was the plan, not a promise (明日の午前中に届く予定でした).
-# A time or offer that was the plan, not a promise (明日の午前中に届く予定でした, 宅配便でお送りする
-# お約束だったのに), or something already done (発送いたしました).
-PAST_AFTER = (
-    r"^[^。!?\n]{0,14}?(?:(?:予定|はず|お約束|約束)(?:でした|だった|しながら|したのに|していた)|ていたのに|でしたのに"
-    r"|だったのに|ました(?:[。、!?]|$|が|ので|けれど))"
-)
-# Times only: an order date (11月20日のご注文) or time already spent (5日もご連絡がなく).
-NOT_PROMISE_AFTER = (
-    r"^の[^。!?、\n]{0,16}?(?:(?:ご)?(?:注文|購入|お申し込み|お申込み)(?!を(?:確定|承))|ですね|でございますね)"
-    r"|^に(?:ご)?(?:注文|購入|お申し込み)|^も"
-)
-PAST_BEFORE = r"(?:今朝|昨日|昨晩|先日|先週|先月|前回|以前)の?$|今$"
-# Offers that, restated as the failed plan, are no offer.
-PAST_SENSITIVE = {"offers_faster_option", "offers_alternative", "offers_callback"}
-NEGATABLE = {"offers_faster_option", "offers_alternative", "offers_callback", "takes_ownership",
-             "shares_good_news", "asks_to_hold", "interim_update"}

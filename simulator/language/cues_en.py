@@ -1,13 +1,16 @@
-"""English intent patterns, matched against NORMALISED text (lower-case, straight quotes,
-half-width digits). promises_concrete_time, vague_wait and (partly) interim_update come from
-time expressions (timeexpr.py), not from here.
+"""Hand-written cue patterns (English), matched on NORMALISED text.
+
+They no longer decide anything on their own: each match is one feature (`cue:<intent>`) beside
+the words and character n-grams, and the trained classifier weighs it like any other (see
+features.py). They carry what a few hundred examples cannot teach reliably (fixed formulas,
+keigo set phrases); a pattern that misleads simply earns a low weight.
 """
 
 from __future__ import annotations
 
 _FEEL = r"(?:worr|anx|frustrat|upset|stress|disappoint|concern|nervous|difficult|hard|annoy|confus|scar|uneas|inconvenien)"
 
-PATTERNS: dict[str, list[str]] = {
+CUES: dict[str, list[str]] = {
     "acknowledges_feeling": [
         r"\byou must (?:have been|be|feel|have felt) (?:so |really |very |quite )?(?:worried|anxious|frustrated|upset"
         r"|concerned|disappointed|stressed|nervous|uneasy|annoyed|confused|wondering)",
@@ -168,24 +171,3 @@ PATTERNS: dict[str, list[str]] = {
         r"\btake care\b", r"\b(?:talk|speak) (?:to you )?soon\b", r"\bthank(?:s| you) (?:so much |very much )?for your time\b", r"\b(?:kind|best) regards\b",
     ],
 }
-
-# Refusal just before an offer (we can't ship today) or just after it (same-day isn't available).
-# Not bare "no": "no problem, I'll check" is no refusal.
-NEGATION_BEFORE = (
-    r"(?:\b(?:can't|cannot|can not|won't|will not|unable to|not able to|not possible to|no longer|don't|do not"
-    r"|isn't|aren't|not)\b)[^.!?,;]{0,20}$"
-)
-NEGATION_AFTER = r"^[^.!?]{0,14}?\b(?:is|are|was)(?:n't| not)\b|^[^.!?]{0,14}?\b(?:not (?:possible|available)|unavailable|impossible)\b"
-PAST_BEFORE = r"\b(?:was|were) (?:supposed|meant|scheduled|due|expected) to\b[^.!?]{0,30}$|\bshould have\b[^.!?]{0,30}$"
-# Times only: time already spent or a past event (five days with no word, reached the depot at 7:52).
-NOT_PROMISE_AFTER = (
-    r"^\s*(?:with(?:out)? (?:no|any|nothing)|without|ago|since|already|and (?:still )?(?:no|nothing)"
-    r"|of (?:waiting|silence|nothing)|this morning|yesterday|last (?:night|week))\b"
-)
-NOT_PROMISE_BEFORE = (
-    r"\b(?:for the (?:last|past)|it'?s been|has been|have been|waited|ordered|placed|reached|arrived|left|came"
-    r"|happened|called|rang|booked|(?:order|purchase|application)s? (?:of|from|dated))\b[^.!?,;]{0,25}$"
-)
-PAST_SENSITIVE = {"offers_faster_option", "offers_alternative", "offers_callback"}
-NEGATABLE = {"offers_faster_option", "offers_alternative", "offers_callback", "takes_ownership",
-             "shares_good_news", "asks_to_hold", "interim_update"}
