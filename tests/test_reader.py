@@ -74,7 +74,7 @@ def test_a_time_in_a_commitment_is_a_promise(text: str, lang: str) -> None:
     ("Our branch opens at 9:30 on weekdays.", "en"),
     ("Would 2 pm on Thursday work for you?", "en"),
     ("サポート窓口は平日10時から18時までとなっております。", "ja"),
-    ("何時ごろでしたらご在宅でしょうか。", "ja"),
+    ("15時以降でしたらご在宅でしょうか。", "ja"),
 ])
 def test_a_time_in_a_rule_or_a_question_is_no_promise(text: str, lang: str) -> None:
     r = read(text, lang)

@@ -31,7 +31,7 @@ _EN_SHORT = {"u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": 
              "didnt": "did not", "isnt": "is not", "ive": "i have", "youre": "you are", "thats": "that is"}
 _PUNCT_POS = ("補助記号", "空白")
 _local = threading.local()
-VERSION = 2  # bump when features change: trained models are cached under it
+VERSION = 3  # bump when features change: trained models are cached under it
 
 
 def _ja_tokenizer():  # type: ignore[no-untyped-def]
@@ -71,6 +71,19 @@ def tokens(sentence: str, language: str) -> list[str]:
     return [_DIGITS.sub("0", w) for w in words]
 
 
+_STEMS = (("ies", "y", 5), ("sses", "ss", 5), ("ches", "ch", 5), ("shes", "sh", 5), ("xes", "x", 4),
+          ("ing", "", 6), ("ed", "", 5), ("s", "", 4))
+
+
+def stem(word: str) -> str:
+    """A light English stemmer ("pets" -> "pet", "boxes" -> "box", "calling" -> "call"): enough for
+    inflections to share a feature; irregular forms keep their own."""
+    for suffix, repl, min_len in _STEMS:
+        if word.endswith(suffix) and len(word) >= min_len and not (suffix == "s" and word.endswith(("ss", "us", "is"))):
+            return word[: -len(suffix)] + repl
+    return word
+
+
 def _char_ngrams(text: str, sizes: Iterable[int]) -> list[str]:
     out = []
     for n in sizes:
@@ -91,6 +104,8 @@ def featurize(sentence: str, language: str, time_kinds: Iterable[str] = ()) -> l
     toks = tokens(sentence, language)
     norm = _DIGITS.sub("0", normalize(sentence, language)).strip()
     feats = ["w:" + t for t in toks]
+    if language == "en":
+        feats += ["s:" + s for s in map(stem, toks) if len(s) > 2]
     feats += ["b:" + a + "_" + b for a, b in zip(toks, toks[1:])]
     if language == "ja":
         chars = re.sub(r"[\s、。，．,.！!？?「」『』（）()…・]+", "", norm)

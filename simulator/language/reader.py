@@ -94,6 +94,7 @@ class Reader:
         for span in split_sentences(text, self.language):
             inside = tuple(t for t in times if span.start <= t.start < span.end)
             sentences.append(self._sentence(text[span.start:span.end], span.start, inside, explain))
+        sentences = _held_with_estimate(sentences)
         ids = frozenset(h.id for s in sentences for h in s.intents)
         return Reading(text, self.language, tuple(sentences), times, ids)
 
@@ -133,6 +134,9 @@ def _gate(heard: dict[str, HeardIntent], act: str, times: tuple[TimeExpression, 
         return round(max(float(probs[k]), floor), 2)
 
     concrete = [t for t in times if t.concrete and t.kind != "rhythm"]
+    promise = heard.get("promises_concrete_time")
+    if promise is not None and not any(t.concrete for t in times) and promise.confidence < 0.9:
+        del heard["promises_concrete_time"]  # a promise names its time; the parser saw none, the model is unsure
     if act in COMMITTING:
         if concrete:
             heard["promises_concrete_time"] = HeardIntent("promises_concrete_time", conf("promises_concrete_time", 0.9),
@@ -150,6 +154,17 @@ def _gate(heard: dict[str, HeardIntent], act: str, times: tuple[TimeExpression, 
             if intent == "vague_wait" and act == "information":
                 continue  # "it should turn up at some point" is still a vague wait
             heard.pop(intent, None)
+
+
+def _held_with_estimate(sentences: list[SentenceReading]) -> list[SentenceReading]:
+    """A hold asked right after an estimate («1分ほどで終わります。このままお待ちいただけますか»)
+    carries that estimate: the request is no vague wait."""
+    if not any(s.committing and any(t.concrete for t in s.times) for s in sentences):
+        return sentences
+    return [SentenceReading(s.text, s.start, s.end, s.act, s.act_confidence,
+                            tuple(h for h in s.intents if h.id != "vague_wait"), s.times, s.because)
+            if s.has("asks_to_hold") and s.has("vague_wait") and not any(not t.concrete for t in s.times) else s
+            for s in sentences]
 
 
 def _explained(h: HeardIntent, v, m: ReaderModel, probs: np.ndarray,  # type: ignore[no-untyped-def]

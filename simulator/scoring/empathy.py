@@ -55,6 +55,8 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         for h in tv.hits:
             if h.intent == "apologises" and h.act not in APOLOGY_ACTS:
                 continue  # "I'm sorry, but we can't..." is a refusal wearing an apology: no credit
+            if h.intent == "argues_back" and h.act in APOLOGY_ACTS:
+                continue  # a sentence that reflects a feeling or apologises is not arguing back
             found = sort_into.get(h.intent)
             if found is not None:
                 found.append((tv, h))

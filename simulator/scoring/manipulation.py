@@ -84,7 +84,7 @@ _TRIGGER_LITERALS = ("hidden", "unspoken", "secret", "隠れた", "潜在", "gra
                      "override", "final", "total", "overall", "give", "award", "grant", "assign", "rate", "mark",
                      "system", "assistant", "instruction", "transcript", "model",
                      "採点", "評価", "審査", "ルーブリック", "満点", "スコア", "点数", "得点", "指示", "基準", "ルール", "点を")
-_TRIGGER_OTHER = r"\bai\b|[/／]"
+_TRIGGER_OTHER = r"(?<![a-z])ai(?![a-z])|ＡＩ|人工知能|ロボット|ボット|[/／]"
 _TRIGGER = re.compile("|".join(map(re.escape, _TRIGGER_LITERALS)) + "|" + _TRIGGER_OTHER, re.IGNORECASE)
 
 
