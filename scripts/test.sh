@@ -11,4 +11,6 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 export GRADIO_ANALYTICS_ENABLED=False
+# Build the reader's models once (cached by corpus digest) so parallel test workers only load them.
+.venv/bin/python -m simulator.language
 exec .venv/bin/python -m pytest -n 2 -q "$@"

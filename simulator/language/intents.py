@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from simulator.language.examples import ScenarioIntents, check_pattern
+from simulator.language.llm_reader import llm_reader_for
 from simulator.language.normalize import NormalizedText, check_language, normalize_mapped
 from simulator.language.reader import TIME_INTENTS, Reader, Reading
 from simulator.models import Signals
@@ -52,7 +53,9 @@ class IntentDetector:
                 raise ValueError(f"extra pattern intent id must be a non-empty string, got {intent!r}")
             if isinstance(pats, str) or not isinstance(pats, (list, tuple)):
                 raise ValueError(f"patterns for intent '{intent}' must be a list of regular expressions")
-        self.reader = Reader(language, ScenarioIntents(language, dict(extra_examples or {}), dict(extra_patterns or {})))
+        # the offline reader, or the model's reading over it when SIMULATOR_LLM_READER=1 (docs/llm.md)
+        self.reader = llm_reader_for(Reader(language, ScenarioIntents(language, dict(extra_examples or {}),
+                                                                      dict(extra_patterns or {}))))
         self.known_intents: frozenset[str] = self.reader.known_intents
         self.reading = lru_cache(maxsize=4096)(self._reading)
 

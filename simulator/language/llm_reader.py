@@ -30,7 +30,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.language.corpus import ACTS, Act
-from simulator.language.reader import HeardIntent, Reader, Reading, SentenceReading, _gate
+from simulator.language.reader import HeardIntent, Reader, Reading, SentenceReading, _gate, assemble
 from simulator.language.sentences import split_sentences
 from simulator.language.timeexpr import find_time_expressions
 from simulator.language.vocabulary import BUILTIN_INTENTS
@@ -139,8 +139,7 @@ class LLMReader:
             because = f"act {label.act}: {BECAUSE}" if explain else ""
             sentences.append(SentenceReading(sent, span.start, span.end, label.act, CONFIDENCE, ordered, inside,
                                              because))
-        ids = frozenset(h.id for s in sentences for h in s.intents)
-        return Reading(text, self.language, tuple(sentences), times, ids)
+        return assemble(text, self.language, sentences, times)
 
     # ------------------------------------------------------------------------------ the call
 

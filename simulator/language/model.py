@@ -217,7 +217,7 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def _cache_path(language: str) -> Path:
+def cache_path(language: str) -> Path:
     from importlib.metadata import version
     sk = version("scikit-learn")  # not `import sklearn`: loading a cached model must stay cheap
     key = f"{corpus_digest(language)}-f{features.VERSION}-m{MODEL_VERSION}-sk{sk}"
@@ -239,7 +239,7 @@ def model_for(language: str) -> ReaderModel:
 
 
 def _load_or_build(language: str) -> dict[str, np.ndarray]:
-    path = _cache_path(language)
+    path = cache_path(language)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -267,3 +267,4 @@ def _load_or_build(language: str) -> dict[str, np.ndarray]:
     except OSError:
         pass  # a read-only home still works, it just trains again next start
     return arrays
+

@@ -94,9 +94,7 @@ class Reader:
         for span in split_sentences(text, self.language):
             inside = tuple(t for t in times if span.start <= t.start < span.end)
             sentences.append(self._sentence(text[span.start:span.end], span.start, inside, explain))
-        sentences = _held_with_estimate(sentences)
-        ids = frozenset(h.id for s in sentences for h in s.intents)
-        return Reading(text, self.language, tuple(sentences), times, ids)
+        return assemble(text, self.language, sentences, times)
 
     # ------------------------------------------------------------------------- one sentence
 
@@ -154,6 +152,12 @@ def _gate(heard: dict[str, HeardIntent], act: str, times: tuple[TimeExpression, 
             if intent == "vague_wait" and act == "information":
                 continue  # "it should turn up at some point" is still a vague wait
             heard.pop(intent, None)
+
+
+def assemble(text: str, language: str, sentences: list[SentenceReading], times: tuple[TimeExpression, ...]) -> Reading:
+    """The message-level step every reader ends with (the offline one and the LLM one)."""
+    sentences = _held_with_estimate(sentences)
+    return Reading(text, language, tuple(sentences), times, frozenset(h.id for s in sentences for h in s.intents))
 
 
 def _held_with_estimate(sentences: list[SentenceReading]) -> list[SentenceReading]:
