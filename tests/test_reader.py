@@ -156,3 +156,40 @@ def test_explain_refuses_bad_input_clearly(args: list[str], message: str) -> Non
     out = _explain(*args)
     assert out.returncode == 1
     assert message in out.stderr
+
+
+# ---------------------------------------------------------------------- validation of intents
+
+def test_validation_names_too_few_and_contradictory_examples(tmp_path: Path) -> None:
+    src = (REPO / "scenarios" / "catalog-bride-en.yaml").read_text(encoding="utf-8")
+    bad = src.replace("\nmodel_phrases:", """
+  notices_second_call:
+    examples:
+      - You rang us earlier today as well.
+      - Thanks for calling back again.
+  says_sorry_again:
+    examples:
+      - Thanks for calling back again.
+      - Apologies once more for the trouble.
+      - I'm sorry again about all this.
+  praises_patience:
+    examples:
+      - You have been very patient.
+      - Two sentences here. Not one.
+      - Thanks so much for bearing with us.
+
+model_phrases:""", 1)
+    path = tmp_path / "catalog-bride-en.yaml"
+    path.write_text(bad, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "simulator", "validate", str(path)], capture_output=True, text=True,
+                         cwd=REPO, timeout=120)
+    assert out.returncode == 1
+    lines = out.stdout.splitlines() + out.stderr.splitlines()
+    text = "\n".join(lines)
+    assert "intent 'notices_second_call' has 2 example(s); give at least 3" in text
+    assert "is also an example of 'notices_second_call': contradictory" in text
+    assert "'Two sentences here. Not one.' must be one sentence" in text
+    for line in lines:
+        if "example" in line and str(path) in line:
+            file, row, col = line.split(":")[:3]
+            assert int(row) > 1 and int(col) >= 1, line
