@@ -110,11 +110,14 @@ def latency(language: str) -> None:
 
 def startup() -> None:
     import subprocess
-    code = ("import time,resource;t=time.perf_counter();"
-            "import simulator.models;m0=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;t0=time.perf_counter();"
-            "from simulator.language.reader import generic_reader as g;"
-            "[g(l).read('x') for l in ('ja','en')];"
-            "print(round(time.perf_counter()-t0,2), round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss-m0)/1024))")
+    code = ("import time\n"
+            "def rss():\n"
+            "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024\n"
+            "import simulator.models\n"
+            "m0, t0 = rss(), time.perf_counter()\n"
+            "from simulator.language.reader import generic_reader as g\n"
+            "[g(l).read('x') for l in ('ja', 'en')]\n"
+            "print(round(time.perf_counter() - t0, 2), round(rss() - m0))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1]).stdout.split()
     print(f"startup: the reader (both languages, model from the cache, Sudachi) adds {out[0]} s and {out[1]} MB")

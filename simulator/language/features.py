@@ -30,6 +30,7 @@ _EN_SHORT = {"u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": 
              "coz": "because", "im": "i am", "ill": "i will", "dont": "do not", "cant": "can not", "wont": "will not",
              "didnt": "did not", "isnt": "is not", "ive": "i have", "youre": "you are", "thats": "that is"}
 _PUNCT_POS = ("補助記号", "空白")
+_JA_PUNCT = re.compile(r"[\s、。，．,.！!？?「」『』（）()…・]+")
 _local = threading.local()
 VERSION = 3  # bump when features change: trained models are cached under it
 
@@ -55,16 +56,18 @@ def _dictionary():  # type: ignore[no-untyped-def]
         return _dict_holder[0]
 
 
-def tokens(sentence: str, language: str) -> list[str]:
-    """Normalised word tokens (Sudachi normalised forms / expanded English words), digits as 0."""
+def tokens(sentence: str, language: str, low: str | None = None) -> list[str]:
+    """Normalised word tokens (Sudachi normalised forms / expanded English words), digits as 0.
+    `low`: the sentence already through `normalize`, when the caller has it."""
+    low = normalize(sentence, language) if low is None else low
     if language == "ja":
         out = []
-        for m in _ja_tokenizer().tokenize(normalize(sentence, "ja")):
+        for m in _ja_tokenizer().tokenize(low):
             if m.part_of_speech()[0] in _PUNCT_POS:
                 continue
             out.append(_DIGITS.sub("0", m.normalized_form()))
         return out
-    text = _EN_CONTRACTION.sub(lambda m: _EN_CONTRACTIONS[m.group(1)], normalize(sentence, "en"))
+    text = _EN_CONTRACTION.sub(lambda m: _EN_CONTRACTIONS[m.group(1)], low)
     words: list[str] = []
     for w in _EN_TOKEN.findall(text.replace("can not", "cannot").replace("cannot", "can not")):
         words.extend(_EN_SHORT.get(w, w).split())
@@ -101,14 +104,15 @@ def _cues(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def featurize(sentence: str, language: str, time_kinds: Iterable[str] = ()) -> list[str]:
     """The features of one sentence (a list: repeats count)."""
-    toks = tokens(sentence, language)
-    norm = _DIGITS.sub("0", normalize(sentence, language)).strip()
+    low = normalize(sentence, language)
+    toks = tokens(sentence, language, low)
+    norm = _DIGITS.sub("0", low).strip()
     feats = ["w:" + t for t in toks]
     if language == "en":
         feats += ["s:" + s for s in map(stem, toks) if len(s) > 2]
     feats += ["b:" + a + "_" + b for a, b in zip(toks, toks[1:])]
     if language == "ja":
-        chars = re.sub(r"[\s、。，．,.！!？?「」『』（）()…・]+", "", norm)
+        chars = _JA_PUNCT.sub("", norm)
         feats += ["c:" + g for g in _char_ngrams(chars, (2, 3))]
     else:
         for w in " ".join(toks).split():
@@ -124,6 +128,5 @@ def featurize(sentence: str, language: str, time_kinds: Iterable[str] = ()) -> l
     if norm.rstrip("…. ").endswith(("?", "？")):
         feats.append("end:?")
     feats += ["time:" + k for k in time_kinds]
-    low = normalize(sentence, language)
     feats += ["cue:" + intent for intent, rx in _cues(language) if rx.search(low)]
     return feats

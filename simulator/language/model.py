@@ -53,6 +53,9 @@ class ReaderModel:
         self.intents: tuple[str, ...] = tuple(arrays["intents"].tolist())
         self.int_w, self.int_b = arrays["int_w"], arrays["int_b"]
         self.thresholds = arrays["thresholds"]
+        # Feature-major copies: a sentence gathers ~100 rows of these, contiguous in memory.
+        self._act_wt = np.ascontiguousarray(self.act_w.T)
+        self._int_wt = np.ascontiguousarray(self.int_w.T)
         self.max_idf = float(self.idf.max()) if len(self.idf) else 1.0
         # Training sentences as rows of a CSR matrix, for the nearest examples behind a reading.
         self.train_texts: list[str] = arrays["train_texts"].tolist()
@@ -74,12 +77,12 @@ class ReaderModel:
         return Vector(idx, val)
 
     def act_scores(self, v: Vector) -> np.ndarray:
-        z = self.act_w[:, v.idx] @ v.val + self.act_b
+        z = v.val @ self._act_wt[v.idx] + self.act_b
         z = np.exp(z - z.max())
         return z / z.sum()
 
     def intent_scores(self, v: Vector) -> np.ndarray:
-        z = self.int_w[:, v.idx] @ v.val + self.int_b
+        z = v.val @ self._int_wt[v.idx] + self.int_b
         return 1.0 / (1.0 + np.exp(-z))
 
     # ----------------------------------------------------------------------- explaining
