@@ -31,7 +31,7 @@ from simulator.store_schema import (Base, Override, OverrideRow, ScoreCardRow, S
                                     TurnRow, conditions)
 
 __all__ = ["Store", "StoreError", "SessionNotFound", "SessionFilter", "SessionSummary",
-           "StoredSession", "Override", "default_url", "mask_url"]
+           "StoredSession", "Override", "StaleSession", "default_url", "mask_url"]
 
 DEFAULT_PATH = Path("data") / "simulator.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -41,6 +41,10 @@ _PASSWORD_RE = re.compile(r"(://[^:/@]*:)[^/]*@")  # greedy: passwords may hold 
 
 class SessionNotFound(StoreError):
     pass
+
+
+class StaleSession(StoreError):
+    """The caller's copy of a session is behind the stored one (another tab or replica went on)."""
 
 
 def mask_url(url: str) -> str:
@@ -199,24 +203,29 @@ class Store:
             raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
         return row
 
-    def add_turn(self, session_id: str, turn: Turn, state: CustomerState) -> int:
-        """Append a turn and save the state in one transaction, committed on return; gives the turn's index."""
+    def add_turn(self, session_id: str, turn: Turn, state: CustomerState, *, expect: int | None = None) -> int:
+        """Append a turn and save the state in one transaction, committed on return; gives the turn's index.
+
+        `expect` is the index the caller computed the turn for (the number of turns it has seen).
+        The database takes the turn only while that is still the session's next index, in the same
+        UPDATE that hands the index out, so a stale tab or another replica gets StaleSession
+        instead of forking the conversation."""
         st, tt = SessionRow.__table__, TurnRow.__table__
         dumped = turn.model_dump(mode="json")
         extra = {k: v for k, v in dumped.items() if k not in _TURN_FIELDS} or None
+        where = [st.c.id == str(session_id), st.c.ended_at.is_(None)]
+        if expect is not None:
+            where.append(st.c.next_turn == expect)
         try:
             with self._write() as conn:
                 # One UPDATE both locks the session row (serialising appends on PostgreSQL too) and
                 # hands out the index, so two writers can never pick the same one.
                 index = conn.execute(
-                    update(st).where(st.c.id == str(session_id), st.c.ended_at.is_(None))
+                    update(st).where(*where)
                     .values(next_turn=st.c.next_turn + 1, state=state.model_dump(mode="json"))
                     .returning(st.c.next_turn)).scalar()
                 if index is None:
-                    ended = conn.execute(select(st.c.ended_at).where(st.c.id == str(session_id))).first()
-                    if ended is None:
-                        raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
-                    raise StoreError(f"session {session_id} has already ended; start a new session to go on")
+                    self._refused(conn, session_id, expect)
                 conn.execute(insert(tt).values(session_id=str(session_id), index=index - 1, role=turn.role,
                                                text=turn.text, at=turn.at, source=turn.source, extra=extra,
                                                created_at=self._now()))
@@ -224,10 +233,23 @@ class Store:
             raise StoreError(f"session store {self.safe_url}: {_cause(e)}") from e
         return index - 1
 
-    def end_session(self, session_id: str, state: CustomerState) -> None:
-        """Mark the session over (the first end time counts) and save the final state."""
+    def _refused(self, conn: Connection, session_id: str, expect: int | None) -> None:
+        """Why a guarded write matched no row: no such session, ended, or the caller is stale."""
+        st = SessionRow.__table__
+        row = conn.execute(select(st.c.ended_at, st.c.next_turn).where(st.c.id == str(session_id))).first()
+        if row is None:
+            raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
+        if expect is not None and row.next_turn != expect:
+            raise _stale(session_id, row.next_turn, expect)
+        raise StoreError(f"session {session_id} has already ended; start a new session to go on")
+
+    def end_session(self, session_id: str, state: CustomerState, *, expect: int | None = None) -> None:
+        """Mark the session over (the first end time counts) and save the final state; with
+        `expect`, only while the session still has exactly that many turns (else StaleSession)."""
         with self._orm_write() as s:
             row = self._locked(s, session_id)
+            if expect is not None and row.next_turn != expect:
+                raise _stale(session_id, row.next_turn, expect)
             row.state = state.model_dump(mode="json")
             if row.ended_at is None:
                 row.ended_at = self._now()
@@ -391,6 +413,11 @@ def _insert_ignore(engine: Engine, model: type[Base], values: dict[str, Any]) ->
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(model).values(**values).on_conflict_do_nothing()
+
+
+def _stale(session_id: str, stored: int, expect: int) -> StaleSession:
+    return StaleSession(f"session {session_id} has {stored} turns stored, this copy has seen {expect}: "
+                        "the conversation went on elsewhere; reload to continue")
 
 
 def _cause(e: SQLAlchemyError) -> str:

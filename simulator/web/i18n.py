@@ -82,12 +82,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_empty": ("メッセージが空です。", "The message is empty."),
     "err_too_long": ("メッセージが長すぎます（{n}文字）。{max}文字以内にしてください。",
                      "The message is too long ({n} characters); the limit is {max}."),
-    "err_busy": ("お客様の返答を待っています。少しお待ちください。", "The customer is still replying; wait a moment."),
     "err_hold_phone": ("保留は電話のシナリオでのみ使えます。", "Hold is only available on phone scenarios."),
     "err_hold_range": ("保留は1〜600秒で指定してください。", "Hold must be between 1 and 600 seconds."),
     "err_engine": ("お客様役の応答でエラーが発生しました: {e}", "The simulated customer failed: {e}"),
     "err_store": ("記録の保存に失敗しました: {e}", "Could not save to the store: {e}"),
     "err_score": ("採点に失敗しました: {e}", "Scoring failed: {e}"),
+    "err_stale": ("この対応は別のウィンドウで進んでいます。ページを再読み込みして続けてください。",
+                  "This conversation went on in another window — reload to continue."),
     # supervisor
     "sup_disabled": ("スーパーバイザー画面は無効です。サーバーに環境変数 SIMULATOR_SUPERVISOR_USER と "
                      "SIMULATOR_SUPERVISOR_PASSWORD を設定してください。",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,11 +28,6 @@ class Services:
     scenario_dir: Path               # where supervisors save scenario files
     draft_backend: CustomerBackend | None = None  # "try it" in the editor; scripted by default
     rubric_id: str = "default"
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
-
-    def session_lock(self, session_id: str) -> asyncio.Lock:
-        """The lock that keeps one trainee session to one conversation step at a time."""
-        return self._locks.setdefault(session_id, asyncio.Lock())
 
     def scenarios(self) -> dict[str, Scenario]:
         return dict(self.catalog.scenarios)

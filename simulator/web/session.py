@@ -98,6 +98,12 @@ def _check_name(name: str | None, lang: str) -> str:
     return name
 
 
+def store_error(e: Exception, lang: str) -> str:
+    """What the trainee reads when a store write fails; a stale copy gets the reload message."""
+    from simulator.store import StaleSession
+    return t("err_stale", lang) if isinstance(e, StaleSession) else t("err_store", lang, e=e)
+
+
 def check_message(message: str | None, lang: str) -> str:
     """The message stripped, or UserError: empty, or over MAX_MESSAGE_CHARS (trainee chat and editor trial)."""
     text = (message or "").strip()
@@ -121,7 +127,7 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
         sid = await blocking(services.store.start_session, trainee, sc.id, services.backend.name, reply.state,
                              language=sc.language)
         if reply.turn is not None:
-            await blocking(services.store.add_turn, sid, reply.turn, reply.state)
+            await blocking(services.store.add_turn, sid, reply.turn, reply.state, expect=0)
     except Exception as e:  # store errors carry the (masked) URL and cause
         raise UserError(t("err_store", lang, e=e)) from e
     turns = [reply.turn] if reply.turn else []
@@ -152,9 +158,9 @@ async def finish(services: Services, st: TraineeState, lang: str, by_customer: b
     if not state.ended:
         state = state.model_copy(update={"ended": True, "ended_by": "trainee"})
     try:
-        await blocking(services.store.end_session, st.session_id, state)
+        await blocking(services.store.end_session, st.session_id, state, expect=len(st.turns))
     except Exception as e:
-        raise UserError(t("err_store", lang, e=e)) from e
+        raise UserError(store_error(e, lang)) from e
     try:
         scorer = services.scorer_for(services.rubric())
         card: ScoreCard = await scorer(Transcript(scenario=sc.id, turns=st.turns), sc)
@@ -173,15 +179,11 @@ async def converse(services: Services, st: TraineeState, message: str, lang: str
     """The trainee's message (or a silent hold), then the customer's streamed reply; ends the
     contact and scores it when the customer hangs up. Errors come back in `state.error`.
 
-    One step per session at a time: a second click while the customer is still replying would
-    start from the same (stale) state and fork the conversation, so it is refused instead."""
-    lock = services.session_lock(st.session_id or "")
-    if lock.locked():
-        yield Step(state=st.model_copy(update={"error": t("err_busy", lang), "info": ""}))
-        return
-    async with lock:
-        async for step in _converse(services, st, message, lang, hold_seconds):
-            yield step
+    Every write names the turn index this state was computed from, and the store refuses it
+    once the session went on elsewhere (a second tab, a double click, another replica), so a
+    conversation never forks; the page then asks the trainee to reload."""
+    async for step in _converse(services, st, message, lang, hold_seconds):
+        yield step
 
 
 async def _converse(services: Services, st: TraineeState, message: str, lang: str,
@@ -203,9 +205,9 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
     if text:
         mine = Turn(role="trainee", text=text, at=st.customer.clock, source="trainee")
         try:
-            await blocking(services.store.add_turn, st.session_id, mine, st.customer)
+            await blocking(services.store.add_turn, st.session_id, mine, st.customer, expect=len(turns))
         except Exception as e:
-            yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
+            yield Step(state=st.model_copy(update={"error": store_error(e, lang)}))
             return
         turns.append(mine)
         lines.append(ChatLine(role="trainee", text=text, at=mine.at))
@@ -231,9 +233,9 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
         return
     if reply.turn is not None:
         try:
-            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state)
+            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state, expect=len(turns))
         except Exception as e:
-            yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
+            yield Step(state=st.model_copy(update={"error": store_error(e, lang)}))
             return
         turns = [*turns, reply.turn]
         lines = [*lines, ChatLine(role="customer", text=reply.turn.text, at=reply.turn.at)]

@@ -266,12 +266,8 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
             return view(services, st.model_copy(update={"error": t("err_not_started", lang)}), lang)
         if st.card is not None:
             return view(services, st.model_copy(update={"error": t("err_ended", lang)}), lang)
-        lock = services.session_lock(st.session_id)
-        if lock.locked():
-            return view(services, st.model_copy(update={"error": t("err_busy", lang)}), lang)
         try:
-            async with lock:
-                st = await finish(services, st, lang, by_customer=False)
+            st = await finish(services, st, lang, by_customer=False)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e)}), lang)
         return view(services, st, lang, history=await history_frames(services, st.trainee, lang))
