@@ -404,6 +404,14 @@ def _upgrade(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE sessions ADD COLUMN next_turn INTEGER NOT NULL DEFAULT 0"))
         conn.execute(text("UPDATE sessions SET next_turn = (SELECT COUNT(*) FROM turns "
                           "WHERE turns.session_id = sessions.id)"))
+    # Accounts: every typed trainee name becomes an account of that name (no password yet), so
+    # its sessions stay attached; a supervisor issues the password.
+    cols = {c["name"] for c in inspect(conn).get_columns("trainees")}
+    for name, ddl in (("display_name", "VARCHAR(100)"), ("cohort", "VARCHAR(64)"),
+                      ("role", "VARCHAR(16) NOT NULL DEFAULT 'trainee'"), ("password_hash", "VARCHAR(255)"),
+                      ("must_change", "BOOLEAN NOT NULL DEFAULT FALSE")):
+        if name not in cols:
+            conn.execute(text(f"ALTER TABLE trainees ADD COLUMN {name} {ddl}"))
 
 
 def _insert_ignore(engine: Engine, model: type[Base], values: dict[str, Any]) -> Any:

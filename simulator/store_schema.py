@@ -10,8 +10,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
+from sqlalchemy.sql.expression import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -42,9 +43,26 @@ class Base(DeclarativeBase):
 
 
 class TraineeRow(Base):
+    """An account (trainee or supervisor). `name` is the login id sessions are filed under; a
+    row without a password is a name typed in practice mode (or before accounts), kept so its
+    sessions stay attached until a supervisor issues it a password."""
+
     __tablename__ = "trainees"
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    display_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cohort: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str] = mapped_column(String(16), default="trainee", server_default="trainee")
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SettingRow(Base):
+    """Server-wide values every replica must share (the cookie-signing key)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SessionRow(Base):

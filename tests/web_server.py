@@ -20,11 +20,11 @@ from simulator.loading import Catalog  # noqa: E402
 from simulator.scoring import make_scorer  # noqa: E402
 from simulator.store import Store  # noqa: E402
 from simulator.web.app import build_app, launch  # noqa: E402
-from simulator.web.auth import SupervisorAuth, SupervisorCredentials  # noqa: E402
+from simulator.web.auth import Auth, SupervisorCredentials  # noqa: E402
 from simulator.web.services import Services  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SUPERVISOR = ("coach", "s3cret-pass")
+SUPERVISOR = ("coach", "s3cret-passphrase")
 
 
 def free_port() -> int:
@@ -46,7 +46,9 @@ class RunningApp:
 
 
 def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
-              backend: Any = None) -> RunningApp:
+              backend: Any = None, store_url: str | None = None, accounts: bool = False) -> RunningApp:
+    """The app on a free port; `accounts=True` requires sign-in (as on a shared server)."""
+    from simulator.accounts import Accounts, secret_key
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
     for f in (REPO / "scenarios").glob("*.yaml"):
@@ -54,13 +56,15 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     catalog = Catalog.load([scen, REPO / "rubrics"])
     assert not catalog.problems, catalog.problems
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
-    services = Services(catalog=catalog, store=Store(f"sqlite:///{root / 'sim.db'}"), backend=backend or ScriptedCustomer(),
+    store = Store(store_url or f"sqlite:///{root / 'sim.db'}")
+    auth = Auth(creds, Accounts(store) if accounts else None, secret=secret_key(store), require_signin=accounts)
+    services = Services(catalog=catalog, store=store, backend=backend or ScriptedCustomer(),
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
-                        auth=SupervisorAuth(creds), scenario_dir=scen, draft_backend=ScriptedCustomer())
+                        auth=auth, scenario_dir=scen, draft_backend=ScriptedCustomer())
     demo = build_app(services)
     for attempt in range(3):
         try:  # another process may take the free port between the probe and the bind
-            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True)
+            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True, services=services)
             break
         except OSError:
             if attempt == 2:

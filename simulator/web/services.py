@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from simulator.customers.base import CustomerBackend
 from simulator.models import Rubric, Scenario
-from simulator.web.auth import SupervisorAuth
+from simulator.web.auth import Auth
+from simulator.web.exports import ExportFiles
 
 T = TypeVar("T")
 
@@ -24,10 +25,11 @@ class Services:
     store: Any                       # simulator.store.Store
     backend: CustomerBackend         # the customer engine trainees talk to
     scorer_for: Callable[[Any], Any]  # rubric -> Scorer (async __call__(transcript, scenario) -> ScoreCard)
-    auth: SupervisorAuth
+    auth: Auth                       # who is signed in (cookie), accounts, supervisor-tab tokens
     scenario_dir: Path               # where supervisors save scenario files
     draft_backend: CustomerBackend | None = None  # "try it" in the editor; scripted by default
     rubric_id: str = "default"
+    exports: ExportFiles = field(default_factory=ExportFiles)  # download files: owner-only, one hour
 
     def scenarios(self) -> dict[str, Scenario]:
         return dict(self.catalog.scenarios)

@@ -89,6 +89,27 @@ def scenario_choices(services: Services, lang_f: str, channel: str, diff: str) -
     return out
 
 
+def trainee_of(services: Services, name: str | None, request: Any, lang: str) -> str:
+    """Whose attempt this is: the signed-in account when sign-in is required (a typed name
+    counts for nothing then), else the typed name (personal practice mode)."""
+    if services.auth.require_signin:
+        p = services.auth.principal(request)
+        if p is None:
+            raise UserError(t("err_signin", lang))
+        return p.login
+    return _check_name(name, lang)
+
+
+def check_owner(services: Services, st: TraineeState, request: Any, lang: str) -> None:
+    """A session is continued only by the account that started it."""
+    if services.auth.require_signin and st.session_id is not None:
+        p = services.auth.principal(request)
+        if p is None:
+            raise UserError(t("err_signin", lang))
+        if p.login != st.trainee:
+            raise UserError(t("err_not_yours", lang))
+
+
 def _check_name(name: str | None, lang: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -115,8 +136,8 @@ def check_message(message: str | None, lang: str) -> str:
 
 
 async def start_session(services: Services, name: str | None, scenario_id: str | None, lang: str,
-                        st: TraineeState) -> TraineeState:
-    trainee = _check_name(name, lang)
+                        st: TraineeState, request: Any = None) -> TraineeState:
+    trainee = trainee_of(services, name, request, lang)
     if not scenario_id:
         raise UserError(t("err_no_scenario", lang))
     sc = services.scenarios().get(scenario_id)
@@ -136,10 +157,11 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
                         turns=turns, lines=lines, info=reply.notice or "")
 
 
-async def resume_session(services: Services, name: str | None, lang: str) -> TraineeState:
+async def resume_session(services: Services, name: str | None, lang: str, request: Any = None) -> TraineeState:
     """Pick up this trainee's newest unfinished session (e.g. after a closed tab or a server
-    restart): every turn the trainee saw was committed, so the transcript and state are whole."""
-    trainee = _check_name(name, lang)
+    restart): every turn the trainee saw was committed, so the transcript and state are whole.
+    With sign-in, "this trainee" is the signed-in account, never a typed name."""
+    trainee = trainee_of(services, name, request, lang)
     open_ = await blocking(services.store.open_sessions, trainee)
     known = [o for o in open_ if o.scenario in services.scenarios()]
     if not known:
@@ -175,13 +197,18 @@ async def finish(services: Services, st: TraineeState, lang: str, by_customer: b
 
 
 async def converse(services: Services, st: TraineeState, message: str, lang: str,
-                   hold_seconds: int = 0) -> AsyncIterator[Step]:
+                   hold_seconds: int = 0, request: Any = None) -> AsyncIterator[Step]:
     """The trainee's message (or a silent hold), then the customer's streamed reply; ends the
     contact and scores it when the customer hangs up. Errors come back in `state.error`.
 
     Every write names the turn index this state was computed from, and the store refuses it
     once the session went on elsewhere (a second tab, a double click, another replica), so a
     conversation never forks; the page then asks the trainee to reload."""
+    try:
+        check_owner(services, st, request, lang)
+    except UserError as e:
+        yield Step(state=st.model_copy(update={"error": str(e), "info": ""}))
+        return
     async for step in _converse(services, st, message, lang, hold_seconds):
         yield step
 

@@ -11,8 +11,8 @@ import pandas as pd
 from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import Services
-from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, converse, scenario_of,
-                                   finish, history_frames, resume_session, scenario_choices,
+from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, check_owner, converse,
+                                   finish, history_frames, resume_session, scenario_choices, scenario_of,
                                    start_session)
 
 
@@ -205,9 +205,10 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.scenario.change(preview, [ui.scenario, lang_radio, ui.state], ui.brief, api_visibility="private",
                        concurrency_limit=None)
 
-    async def on_start(name: str, scenario_id: str, lang: str, st: TraineeState) -> list[Any]:
+    async def on_start(name: str, scenario_id: str, lang: str, st: TraineeState,
+                       request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         try:
-            st = await start_session(services, name, scenario_id, lang, st)
+            st = await start_session(services, name, scenario_id, lang, st, request)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e), "info": ""}), lang)
         return view(services, st, lang, clear_inputs=True, history=await history_frames(services, st.trainee, lang))
@@ -215,23 +216,25 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.start.click(on_start, [ui.name, ui.scenario, lang_radio, ui.state], outs, api_name="start",
                    concurrency_limit=16)
 
-    async def on_resume(name: str, lang: str, st: TraineeState) -> list[Any]:
+    async def on_resume(name: str, lang: str, st: TraineeState,
+                        request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         try:
-            st = await resume_session(services, name, lang)
+            st = await resume_session(services, name, lang, request)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e), "info": ""}), lang)
         return view(services, st, lang, clear_inputs=True, history=await history_frames(services, st.trainee, lang))
 
     ui.resume.click(on_resume, [ui.name, lang_radio, ui.state], outs, api_name="resume", concurrency_limit=16)
 
-    async def on_again(lang: str, st: TraineeState) -> list[Any]:
-        return await on_start(st.trainee, st.scenario_id or "", lang, st)
+    async def on_again(lang: str, st: TraineeState, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
+        return await on_start(st.trainee, st.scenario_id or "", lang, st, request)
 
     ui.again.click(on_again, [lang_radio, ui.state], outs, api_name="try_again", concurrency_limit=16)
 
-    async def on_send(message: str, lang: str, st: TraineeState, hold_seconds: int = 0):  # async generator
+    async def on_send(message: str, lang: str, st: TraineeState, request: gr.Request = None,  # type: ignore[assignment]
+                      hold_seconds: int = 0):  # async generator
         first = True
-        async for step in converse(services, st, message, lang, hold_seconds):
+        async for step in converse(services, st, message, lang, hold_seconds, request):
             history = await history_frames(services, step.state.trainee, lang) if step.scored else None
             yield view(services, step.state, lang, clear_inputs=first and not step.state.error,
                        full=step.scored, history=history)
@@ -244,7 +247,8 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
                   concurrency_limit=32, concurrency_id="send")
     ui.send_email.click(on_send, [ui.email, lang_radio, ui.state], outs, api_name="send_email", concurrency_limit=32)
 
-    async def on_hold(seconds: float | None, lang: str, st: TraineeState):
+    async def on_hold(seconds: float | None, lang: str, st: TraineeState,
+                      request: gr.Request = None):  # type: ignore[assignment]
         sc = scenario_of(services, st)
         try:
             if st.customer is None:
@@ -256,14 +260,18 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
         except UserError as e:
             yield view(services, st.model_copy(update={"error": str(e), "info": ""}), lang, full=False)
             return
-        async for out in on_send("", lang, st, hold_seconds=int(seconds)):
+        async for out in on_send("", lang, st, request, hold_seconds=int(seconds)):
             yield out
 
     ui.hold.click(on_hold, [ui.hold_s, lang_radio, ui.state], outs, api_name="hold", concurrency_limit=32)
 
-    async def on_end(lang: str, st: TraineeState) -> list[Any]:
+    async def on_end(lang: str, st: TraineeState, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         if st.customer is None or st.session_id is None:
             return view(services, st.model_copy(update={"error": t("err_not_started", lang)}), lang)
+        try:
+            check_owner(services, st, request, lang)
+        except UserError as e:
+            return view(services, st.model_copy(update={"error": str(e)}), lang)
         if st.card is not None:
             return view(services, st.model_copy(update={"error": t("err_ended", lang)}), lang)
         try:

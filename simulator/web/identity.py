@@ -1,0 +1,45 @@
+"""Who the page is for: the header line (signed in as ..., or personal practice mode) and what
+the session cookie unlocks when the page loads (the trainee's name, the supervisor tab)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from simulator.web import render
+from simulator.web.auth import Principal
+from simulator.web.i18n import t
+from simulator.web.services import Services
+
+SIGN_OUT_FORM = ("<form method='post' action='/auth/logout' style='display:inline'>"
+                 "<button id='sim-signout' type='submit'>{label}</button></form>")
+
+
+def who_html(services: Services, p: Principal | None, lang: str) -> str:
+    auth = services.auth
+    if p is not None:
+        role = t("role_" + p.role, lang)
+        return (f"<div id='sim-who-line'>{render.safe(t('signed_in_as', lang, u=p.name, login=p.login, role=role))} "
+                + SIGN_OUT_FORM.format(label=render.safe(t("sign_out", lang))) + "</div>")
+    if auth.require_signin:
+        return ""  # the gate sends anonymous visitors to /login before this page loads
+    link = f" <a href='/login' id='sim-signin-link'>{render.safe(t('sign_in', lang))}</a>" if auth.credentials else ""
+    return f"<div id='sim-practice-mode' class='sim-info'>{render.safe(t('practice_mode', lang))}{link}</div>"
+
+
+def wire(services: Services, demo: gr.Blocks, lang: gr.Radio, who: gr.HTML, name: gr.Textbox,
+         sup: dict[str, Any]) -> None:
+    """On page load: fill the header, fix the trainee's name to the account, open the
+    supervisor tab for a signed-in supervisor (so a reload keeps the sign-in)."""
+
+    def on_load(lang_v: str, s: Any, request: gr.Request) -> list[Any]:
+        p = services.auth.principal(request)
+        out = [who_html(services, p, lang_v),
+               gr.update(value=p.login, interactive=False) if p is not None else gr.update()]
+        if p is not None and p.role == "supervisor" and services.auth.user_for(s.token) is None:
+            return out + sup["enter"](services.auth.token_for(p), lang_v, s)
+        return out + [gr.update() for _ in sup["outputs"]]
+
+    demo.load(on_load, [lang, sup["state"]], [who, name, *sup["outputs"]], api_visibility="private",
+              concurrency_limit=None, queue=False)
