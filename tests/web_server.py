@@ -72,6 +72,35 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     return RunningApp(url=url, services=services, demo=demo, root=root)
 
 
+# ----------------------------------------------------------------- accounts and sign-in
+
+def sign_in(url: str, login: str, password: str) -> str:
+    """Sign in through the real /auth/login form; the signed session cookie's value."""
+    import httpx
+    r = httpx.post(f"{url.rstrip('/')}/auth/login", data={"login": login, "password": password}, timeout=30)
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    return r.cookies["sim_session"]
+
+
+def new_account(app: RunningApp, login: str, role: str = "trainee") -> tuple[str, str]:
+    """An account made as a supervisor would, its one-time password replaced at first sign-in
+    through the real form: (login, password)."""
+    import httpx
+
+    from simulator.accounts import Accounts
+    issued = Accounts(app.services.store).create(login, login.title(), "cohort-1", role)  # type: ignore[arg-type]
+    password = f"{login}-own-passphrase"
+    r = httpx.post(f"{app.url.rstrip('/')}/auth/password", timeout=30, data={
+        "login": login, "current": issued.password, "new": password, "repeat": password})
+    assert r.status_code == 303 and r.cookies.get("sim_session"), (r.status_code, r.text[:300])
+    return login, password
+
+
+def signed_client(app: RunningApp, cookie: str):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+    return Client(app.url, verbose=False, download_files=False, headers={"Cookie": f"sim_session={cookie}"})
+
+
 # ----------------------------------------------------------------- browser flows (Playwright)
 
 CHROMIUM = "/usr/bin/chromium"

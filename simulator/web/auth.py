@@ -157,7 +157,7 @@ class Auth:
 
     # ------------------------------------------------------------- tab tokens
 
-    def login(self, user: str, password: str, address: str = "supervisor-form") -> str | None:
+    def login(self, user: str, password: str, address: str = "?") -> str | None:
         """A fresh supervisor-tab token, or None (wrong password, or not a supervisor)."""
         p = self.authenticate(user, password, address)
         if p is None or p.role != "supervisor" or p.must_change:

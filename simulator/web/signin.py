@@ -21,7 +21,8 @@ from simulator.web.auth import COOKIE, SESSION_TTL_SECONDS, Auth, Principal, Too
 from simulator.web.services import blocking  # password hashing takes ~0.2 s of CPU: off the event loop
 
 log = logging.getLogger("simulator.security")
-PUBLIC_PATHS = ("/login", "/favicon.ico")  # and everything under /auth/
+# Gradio calls startup-events on itself while launching (idempotent: starts the queue once).
+PUBLIC_PATHS = ("/login", "/favicon.ico", "/gradio_api/startup-events")  # and everything under /auth/
 
 _PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in · サインイン</title>

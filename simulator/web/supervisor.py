@@ -183,10 +183,12 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> dict[str,
                 render.info_html(t("login_ok", lang, u=name)),
                 gr.update(value=""), ] + [gr.update(choices=files, value=files[0] if files else None)]
 
-    async def on_login(u: str, p: str, lang: str, s: SupervisorState) -> list[Any]:
+    async def on_login(u: str, p: str, lang: str, s: SupervisorState,
+                       request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
+        address = request.client.host if request is not None and request.client else "?"
         try:
-            # Failures are counted per account and per form (limits.SignInLimiter) and logged.
-            token = await blocking(services.auth.login, u or "", p or "")
+            # Failures are counted per account and per client address (limits.SignInLimiter) and logged.
+            token = await blocking(services.auth.login, u or "", p or "", address)
             message = t("login_failed" if enabled else "sup_disabled", lang)
         except TooManyAttempts as e:
             token, message = None, str(e)
