@@ -23,8 +23,8 @@ from pwdlib import PasswordHash
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from simulator.store import Store, StoreError, _insert_ignore
-from simulator.store_schema import SettingRow, TraineeRow
+from simulator.store import Store, StoreError
+from simulator.store_schema import SettingRow, TraineeRow, insert_ignore
 
 Role = Literal["trainee", "supervisor"]
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -232,5 +232,5 @@ def secret_key(store: Store) -> str:
             raise AccountError("SIMULATOR_SECRET_KEY must be at least 32 characters")
         return env
     with store._write() as conn:
-        conn.execute(_insert_ignore(store._engine, SettingRow, {"key": "cookie_key", "value": secrets.token_urlsafe(48)}))
+        conn.execute(insert_ignore(store._engine, SettingRow, {"key": "cookie_key", "value": secrets.token_urlsafe(48)}))
         return conn.execute(select(SettingRow.value).where(SettingRow.key == "cookie_key")).scalar_one()

@@ -19,16 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import (Engine, Text, cast, create_engine, event, func, insert, inspect, select, text,
+from sqlalchemy import (Engine, Text, cast, create_engine, event, func, insert, select, text,
                         update)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 
 from simulator.models import CustomerState, ScoreCard, Turn
+from simulator.textfile import strip_controls
 from simulator.store_schema import (Base, Override, OverrideRow, ScoreCardRow, SessionFilter,
                                     SessionRow, SessionSummary, StoredSession, StoreError, TraineeRow,
-                                    TurnRow, conditions)
+                                    TurnRow, conditions, insert_ignore, upgrade)
 
 __all__ = ["Store", "StoreError", "SessionNotFound", "SessionFilter", "SessionSummary",
            "StoredSession", "Override", "StaleSession", "default_url", "mask_url"]
@@ -87,7 +88,7 @@ class Store:
                     # Two processes starting at once must not both CREATE TABLE.
                     conn.execute(text("SELECT pg_advisory_xact_lock(74110501)"))
                 Base.metadata.create_all(conn)
-                _upgrade(conn)
+                upgrade(conn)
         except SQLAlchemyError as e:
             self._engine.dispose()
             raise StoreError(f"cannot open the session store at {self.safe_url}: {_cause(e)}") from e
@@ -190,7 +191,7 @@ class Store:
                 raise StoreError(f"session id must be a UUID, got {session_id!r}") from e
         now = self._now()
         with self._orm_write() as s:
-            s.execute(_insert_ignore(self._engine, TraineeRow, {"name": trainee, "created_at": now}))
+            s.execute(insert_ignore(self._engine, TraineeRow, {"name": trainee, "created_at": now}))
             s.add(SessionRow(id=session_id, trainee=trainee, scenario=scenario_id, backend=backend,
                              language=language, started_at=now, ended_at=None, next_turn=0,
                              state=state.model_dump(mode="json")))
@@ -227,7 +228,7 @@ class Store:
                 if index is None:
                     self._refused(conn, session_id, expect)
                 conn.execute(insert(tt).values(session_id=str(session_id), index=index - 1, role=turn.role,
-                                               text=turn.text, at=turn.at, source=turn.source, extra=extra,
+                                               text=strip_controls(turn.text), at=turn.at, source=turn.source, extra=extra,
                                                created_at=self._now()))
         except SQLAlchemyError as e:
             raise StoreError(f"session store {self.safe_url}: {_cause(e)}") from e
@@ -280,10 +281,11 @@ class Store:
             if criterion not in known:
                 raise StoreError(f"criterion {criterion!r} is not on the score card of session "
                                  f"{session_id}; known: {', '.join(known)}")
-            o = OverrideRow(session_id=row.id, criterion=criterion, score=score, comment=comment or "",
+            comment = strip_controls(comment or "")
+            o = OverrideRow(session_id=row.id, criterion=criterion, score=score, comment=comment,
                             supervisor=supervisor, created_at=self._now())
             s.add(o)
-        return Override(criterion=criterion, score=score, comment=comment or "", supervisor=supervisor,
+        return Override(criterion=criterion, score=score, comment=comment, supervisor=supervisor,
                         created_at=o.created_at)
 
     def import_sessions(self, sessions: list[StoredSession]) -> int:
@@ -297,7 +299,7 @@ class Store:
                            "next_turn": len(x.turns)})
             for i, t in enumerate(x.turns):
                 d = t.model_dump(mode="json")
-                rows_t.append({"session_id": x.id, "index": i, "role": t.role, "text": t.text, "at": t.at,
+                rows_t.append({"session_id": x.id, "index": i, "role": t.role, "text": strip_controls(t.text), "at": t.at,
                                "source": t.source, "created_at": x.started_at,
                                "extra": {k: v for k, v in d.items() if k not in _TURN_FIELDS} or None})
             if x.card:
@@ -309,7 +311,7 @@ class Store:
         try:
             with self._write() as conn:
                 for n in names:
-                    conn.execute(_insert_ignore(self._engine, TraineeRow, {"name": n, "created_at": self._now()}))
+                    conn.execute(insert_ignore(self._engine, TraineeRow, {"name": n, "created_at": self._now()}))
                 for model, rows in ((SessionRow, rows_s), (TurnRow, rows_t), (ScoreCardRow, rows_c),
                                     (OverrideRow, rows_o)):
                     if rows:
@@ -395,32 +397,6 @@ class Store:
     def trainees(self) -> list[str]:
         with self._read() as conn:
             return list(conn.scalars(select(TraineeRow.name).order_by(TraineeRow.name)))
-
-
-def _upgrade(conn: Connection) -> None:
-    """Bring a store made by an earlier version up to date (create_all adds tables, not columns)."""
-    cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
-    if "next_turn" not in cols:  # turn numbering moved into the sessions row
-        conn.execute(text("ALTER TABLE sessions ADD COLUMN next_turn INTEGER NOT NULL DEFAULT 0"))
-        conn.execute(text("UPDATE sessions SET next_turn = (SELECT COUNT(*) FROM turns "
-                          "WHERE turns.session_id = sessions.id)"))
-    # Accounts: every typed trainee name becomes an account of that name (no password yet), so
-    # its sessions stay attached; a supervisor issues the password.
-    cols = {c["name"] for c in inspect(conn).get_columns("trainees")}
-    for name, ddl in (("display_name", "VARCHAR(100)"), ("cohort", "VARCHAR(64)"),
-                      ("role", "VARCHAR(16) NOT NULL DEFAULT 'trainee'"), ("password_hash", "VARCHAR(255)"),
-                      ("must_change", "BOOLEAN NOT NULL DEFAULT FALSE")):
-        if name not in cols:
-            conn.execute(text(f"ALTER TABLE trainees ADD COLUMN {name} {ddl}"))
-
-
-def _insert_ignore(engine: Engine, model: type[Base], values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the engine's dialect (two writers may add one trainee)."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model).values(**values).on_conflict_do_nothing()
 
 
 def _stale(session_id: str, stored: int, expect: int) -> StaleSession:

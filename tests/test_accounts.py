@@ -17,7 +17,7 @@ from simulator.accounts import AccountError, Accounts
 from simulator.models import CustomerState, Turn
 from simulator.store import Store
 from simulator.web.auth import Auth
-from tests.test_store import REPO, store, store_url  # noqa: F401  (fixtures: both databases)
+from tests.test_store import REPO, store, store_url  # noqa: F401,F811  (fixtures: both databases)
 from tests.web_server import new_account, sign_in, signed_client, start_app
 
 

@@ -12,10 +12,10 @@ import pytest
 
 from simulator.models import CustomerState, Turn
 from simulator.store import StaleSession, Store, StoreError
-from tests.test_store import REPO, store, store_url  # noqa: F401  (fixtures: both databases)
+from tests.test_store import REPO, store, store_url  # noqa: F401,F811  (fixtures: both databases)
 
 
-def _start(store: Store) -> str:
+def _start(store: Store) -> str:  # noqa: F811
     sid = store.start_session("hanako", "catalog-bride-ja", "scripted", CustomerState(clock="15:52:00"))
     store.add_turn(sid, Turn(role="customer", text="opening", at="15:52:00"), CustomerState(clock="15:52:00"), expect=0)
     return sid

@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from simulator.web import render
-from simulator.web.i18n import Relabeller, t
+from simulator.web.i18n import Relabeller
 from simulator.web.services import blocking
 
 if TYPE_CHECKING:

@@ -90,7 +90,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_signin": ("サインインしてください（ページを再読み込み）。", "Please sign in (reload the page)."),
     "err_not_yours": ("この対応は別のアカウントのものです。", "This contact belongs to another account."),
     "signed_in_as": ("{u}（{login}・{role}）としてサインイン中", "Signed in as {u} ({login}, {role})"),
-    "role_trainee": ("研修生", "trainee"), "role_supervisor": ("スーパーバイザー", "supervisor"),
+    "account_trainee": ("研修生", "trainee"), "account_supervisor": ("スーパーバイザー", "supervisor"),
     "sign_out": ("サインアウト", "Sign out"), "sign_in": ("サインイン", "Sign in"),
     "practice_mode": ("個人練習モード：サインインなしで使えます（このパソコンからのみ）。名前は記録の整理にだけ使われます。",
                       "Personal practice mode: no sign-in (this computer only). Your name only files your attempts."),

@@ -19,7 +19,7 @@ SIGN_OUT_FORM = ("<form method='post' action='/auth/logout' style='display:inlin
 def who_html(services: Services, p: Principal | None, lang: str) -> str:
     auth = services.auth
     if p is not None:
-        role = t("role_" + p.role, lang)
+        role = t("account_" + p.role, lang)
         return (f"<div id='sim-who-line'>{render.safe(t('signed_in_as', lang, u=p.name, login=p.login, role=role))} "
                 + SIGN_OUT_FORM.format(label=render.safe(t("sign_out", lang))) + "</div>")
     if auth.require_signin:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from simulator.customers.base import CustomerReply
 from simulator.models import CustomerState, ScoreCard, Scenario, Transcript, Turn
+from simulator.textfile import strip_controls
 from simulator.web import render
 from simulator.web.i18n import t
 from simulator.web.render import MAX_MESSAGE_CHARS, ChatLine
@@ -127,7 +128,7 @@ def store_error(e: Exception, lang: str) -> str:
 
 def check_message(message: str | None, lang: str) -> str:
     """The message stripped, or UserError: empty, or over MAX_MESSAGE_CHARS (trainee chat and editor trial)."""
-    text = (message or "").strip()
+    text = strip_controls(message or "").strip()  # what is scored is exactly what is stored
     if not text:
         raise UserError(t("err_empty", lang))
     if len(text) > MAX_MESSAGE_CHARS:
