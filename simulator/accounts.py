@@ -48,6 +48,7 @@ class Account:
     role: Role
     has_password: bool
     must_change: bool
+    sso: bool         # signs in through the organisation's identity provider
     fingerprint: str  # changes with the password: signed cookies carry it, so a new password ends old sign-ins
 
 
@@ -80,7 +81,8 @@ def _fingerprint(password_hash: str | None) -> str:
 def _account(r: TraineeRow) -> Account:
     return Account(login=r.name, name=r.display_name or r.name, cohort=r.cohort or "",
                    role="supervisor" if r.role == "supervisor" else "trainee", has_password=bool(r.password_hash),
-                   must_change=bool(r.must_change), fingerprint=_fingerprint(r.password_hash))
+                   must_change=bool(r.must_change), sso=bool(r.sso_issuer),
+                   fingerprint=_fingerprint(r.password_hash))
 
 
 def _check_login(login: str, where: str = "login id") -> str:
@@ -178,6 +180,23 @@ class Accounts:
         found = self.get(account.login)
         assert found is not None
         return found
+
+    def sso_account(self, login: str, name: str, role: Role, issuer: str) -> Account:
+        """The account a single sign-on names, made or updated (the provider decides name and
+        role); a login that belongs to a password account is refused, never taken over."""
+        login = _check_text(login, "login id from the identity provider", 100)
+        if not login:
+            raise AccountError("the identity provider sent an empty login id")
+        with self.store._orm_write() as s:
+            row = s.get(TraineeRow, login, with_for_update=True)
+            if row is not None and row.password_hash:
+                raise AccountError(f"login id {login!r} belongs to a password account here; ask a supervisor")
+            if row is None:
+                row = TraineeRow(name=login, created_at=datetime.now(timezone.utc))
+                s.add(row)
+            row.display_name, row.role, row.sso_issuer = _check_text(name, "name", 100) or login, role, issuer
+            s.flush()
+            return _account(row)
 
     def import_csv(self, text: str) -> list[Issued]:
         """A cohort from CSV with a header naming `name`, `login` (or `login id`) and `group`

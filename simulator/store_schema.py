@@ -56,6 +56,7 @@ class TraineeRow(Base):
     role: Mapped[str] = mapped_column(String(16), default="trainee", server_default="trainee")
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sso_issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class SettingRow(Base):
@@ -240,7 +241,7 @@ def upgrade(conn: Connection) -> None:
     cols = {c["name"] for c in inspect(conn).get_columns("trainees")}
     for name, ddl in (("display_name", "VARCHAR(100)"), ("cohort", "VARCHAR(64)"),
                       ("role", "VARCHAR(16) NOT NULL DEFAULT 'trainee'"), ("password_hash", "VARCHAR(255)"),
-                      ("must_change", "BOOLEAN NOT NULL DEFAULT FALSE")):
+                      ("must_change", "BOOLEAN NOT NULL DEFAULT FALSE"), ("sso_issuer", "VARCHAR(255)")):
         if name not in cols:
             conn.execute(text(f"ALTER TABLE trainees ADD COLUMN {name} {ddl}"))
 

@@ -46,8 +46,10 @@ class RunningApp:
 
 
 def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
-              backend: Any = None, store_url: str | None = None, accounts: bool = False) -> RunningApp:
-    """The app on a free port; `accounts=True` requires sign-in (as on a shared server)."""
+              backend: Any = None, store_url: str | None = None, accounts: bool = False,
+              oidc: Any = None, port: int | None = None) -> RunningApp:
+    """The app on a free port; `accounts=True` requires sign-in (as on a shared server);
+    `oidc` (OIDCSettings) adds single sign-on."""
     from simulator.accounts import Accounts, secret_key
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
@@ -57,14 +59,15 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     assert not catalog.problems, catalog.problems
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
     store = Store(store_url or f"sqlite:///{root / 'sim.db'}")
-    auth = Auth(creds, Accounts(store) if accounts else None, secret=secret_key(store), require_signin=accounts)
+    auth = Auth(creds, Accounts(store) if accounts else None, secret=secret_key(store), require_signin=accounts,
+                oidc=oidc)
     services = Services(catalog=catalog, store=store, backend=backend or ScriptedCustomer(),
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
                         auth=auth, scenario_dir=scen, draft_backend=ScriptedCustomer())
     demo = build_app(services)
     for attempt in range(3):
         try:  # another process may take the free port between the probe and the bind
-            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True, services=services)
+            url = launch(demo, "127.0.0.1", port or free_port(), block=False, quiet=True, services=services)
             break
         except OSError:
             if attempt == 2:

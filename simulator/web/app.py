@@ -120,17 +120,19 @@ def default_services(backend_name: str | None = None, host: str = "127.0.0.1") -
     catalog = default_catalog()
     for p in catalog.problems:
         print(f"warning: {p}", file=sys.stderr)
+    from simulator.web.oidc import OIDCSettings
+    oidc = OIDCSettings.from_env()
     store = Store()
     accounts = Accounts(store)
-    required = (host not in LOOPBACK or accounts.any_with_password()
+    required = (host not in LOOPBACK or accounts.any_with_password() or oidc is not None
                 or os.environ.get("SIMULATOR_REQUIRE_SIGNIN", "").strip() in ("1", "true", "yes"))
-    if required and credentials is None and not accounts.any_with_password():
+    if required and credentials is None and oidc is None and not accounts.any_with_password():
         store.close()
         raise ConfigError(
             f"listening on {host} needs accounts, and none exist yet. Create the first supervisor by starting "
             "with SIMULATOR_SUPERVISOR_USER=<login> SIMULATOR_SUPERVISOR_PASSWORD=<12+ characters>, sign in at "
             "/login and add trainees on the supervisor page (Trainees tab); or serve on 127.0.0.1 for personal practice")
-    auth = Auth(credentials, accounts, secret=secret_key(store), require_signin=required)
+    auth = Auth(credentials, accounts, secret=secret_key(store), require_signin=required, oidc=oidc)
     return Services(
         catalog=catalog, store=store, backend=make_backend(name, settings if name == "openai" else None),
         scorer_for=lambda rubric: make_scorer("auto", rubric, settings), auth=auth,

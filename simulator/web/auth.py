@@ -80,9 +80,10 @@ class Auth:
 
     def __init__(self, credentials: SupervisorCredentials | None, accounts: Any = None, *,
                  secret: str | None = None, require_signin: bool = False,
-                 limiter: SignInLimiter | None = None) -> None:
+                 limiter: SignInLimiter | None = None, oidc: Any = None) -> None:
         self.credentials = credentials
         self.accounts = accounts
+        self.oidc = oidc  # simulator.web.oidc.OIDCSettings when single sign-on is configured
         self.require_signin = require_signin
         self.limiter = limiter or SignInLimiter()
         self._secret = secret or secrets.token_urlsafe(48)
@@ -94,6 +95,16 @@ class Auth:
     def enabled(self) -> bool:
         """Whether anyone can be a supervisor here (bootstrap supervisor, or accounts to sign in with)."""
         return self.credentials is not None or (self.accounts is not None and self.require_signin)
+
+    @property
+    def secret(self) -> str:
+        return self._secret
+
+    @staticmethod
+    def principal_of(acc: Any) -> Principal:
+        """The principal of an accounts.Account."""
+        return Principal(login=acc.login, name=acc.name, role=acc.role, fingerprint=acc.fingerprint,
+                         must_change=acc.must_change)
 
     # --------------------------------------------------------------- passwords
 
@@ -113,8 +124,7 @@ class Auth:
         elif self.accounts is not None:
             acc = self.accounts.verify(login, password or "")
             if acc is not None:
-                found = Principal(login=acc.login, name=acc.name, role=acc.role, fingerprint=acc.fingerprint,
-                                  must_change=acc.must_change)
+                found = self.principal_of(acc)
         if found is None:
             self.limiter.failed(login, address)
         else:
@@ -139,9 +149,9 @@ class Auth:
         login, fp = str(data.get("u", "")), str(data.get("f", ""))
         if self.credentials is not None and login == self.credentials.user:
             p = Principal(login=login, name=login, role="supervisor", fingerprint=self._admin_fingerprint())
-        elif self.accounts is not None and (acc := self.accounts.get(login)) is not None and acc.has_password:
-            p = Principal(login=acc.login, name=acc.name, role=acc.role, fingerprint=acc.fingerprint,
-                          must_change=acc.must_change)
+        elif self.accounts is not None and (acc := self.accounts.get(login)) is not None and \
+                (acc.has_password or acc.sso):
+            p = self.principal_of(acc)
         else:
             return None
         if not hmac.compare_digest(fp, p.fingerprint) or p.must_change:

@@ -48,11 +48,13 @@ def _page(title: str, action: str, fields: str, button: str, message: str = "", 
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
 
 
-def signin_page(message: str = "", status: int = 200, login: str = "") -> HTMLResponse:
+def signin_page(message: str = "", status: int = 200, login: str = "", sso: bool = False) -> HTMLResponse:
+    link = ('<p><a id="sim-sso" href="/auth/oidc/start">組織のアカウントでサインイン · '
+            'Sign in with your organisation</a></p>') if sso else ""
     return _page("サインイン · Sign in", "/auth/login",
                  _field("login", "ログインID · Login id", value=login) +
                  _field("password", "パスワード · Password", "password"),
-                 "サインイン · Sign in", message, status)
+                 "サインイン · Sign in", message, status, link)
 
 
 def change_page(login: str, message: str = "", status: int = 200) -> HTMLResponse:
@@ -70,7 +72,10 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def _signed_in(auth: Auth, p: Principal, request: Request) -> Response:
+def signed_in_response(auth: Auth, p: Principal | Any, request: Request) -> Response:
+    """Back to the app with the signed session cookie set (p: a Principal or an accounts.Account)."""
+    if not isinstance(p, Principal):
+        p = auth.principal_of(p)
     r = RedirectResponse("/", status_code=303)
     r.set_cookie(COOKIE, auth.cookie_value(p), max_age=SESSION_TTL_SECONDS, httponly=True, samesite="lax",
                  secure=request.url.scheme == "https", path="/")
@@ -78,10 +83,12 @@ def _signed_in(auth: Auth, p: Principal, request: Request) -> Response:
 
 
 def routes(auth: Auth) -> list[Route]:
+    sso = auth.oidc is not None
+
     async def get_login(request: Request) -> Response:
         if auth.principal(request) is not None:
             return RedirectResponse("/", status_code=303)
-        return signin_page()
+        return signin_page(sso=sso)
 
     async def post_login(request: Request) -> Response:
         form = await request.form()
@@ -89,12 +96,12 @@ def routes(auth: Auth) -> list[Route]:
         try:
             p = await blocking(auth.authenticate, login, password, _address(request))
         except TooManyAttempts as e:
-            return signin_page(f"サインインの失敗が続いたため、しばらくお待ちください。 · {e}", 429, login)
+            return signin_page(f"サインインの失敗が続いたため、しばらくお待ちください。 · {e}", 429, login, sso)
         if p is None:
-            return signin_page("ログインIDまたはパスワードが違います。 · Wrong login id or password.", 401, login)
+            return signin_page("ログインIDまたはパスワードが違います。 · Wrong login id or password.", 401, login, sso)
         if p.must_change:
             return change_page(p.login)
-        return _signed_in(auth, p, request)
+        return signed_in_response(auth, p, request)
 
     async def post_password(request: Request) -> Response:
         from simulator.accounts import AccountError
@@ -116,7 +123,7 @@ def routes(auth: Auth) -> list[Route]:
         except AccountError as e:
             return change_page(login, str(e), 400)
         log.info("password changed: account %r from %s", login, _address(request))
-        return _signed_in(auth, Principal(login=acc.login, name=acc.name, role=acc.role,
+        return signed_in_response(auth, Principal(login=acc.login, name=acc.name, role=acc.role,
                                           fingerprint=acc.fingerprint), request)
 
     async def post_logout(request: Request) -> Response:
@@ -129,7 +136,11 @@ def routes(auth: Auth) -> list[Route]:
         return JSONResponse({"signed_in": p is not None, "login": p.login if p else None,
                              "role": p.role if p else None, "require_signin": auth.require_signin})
 
-    return [Route("/login", get_login, methods=["GET"]), Route("/auth/login", post_login, methods=["POST"]),
+    extra: list[Route] = []
+    if auth.oidc is not None:
+        from simulator.web import oidc
+        extra = oidc.routes(auth, auth.oidc)
+    return extra + [Route("/login", get_login, methods=["GET"]), Route("/auth/login", post_login, methods=["POST"]),
             Route("/auth/password", post_password, methods=["POST"]),
             Route("/auth/logout", post_logout, methods=["POST"]), Route("/auth/whoami", whoami, methods=["GET"])]
 
