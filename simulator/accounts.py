@@ -100,6 +100,21 @@ def _check_text(value: str, where: str, max_len: int) -> str:
     return value
 
 
+def _claim(s: OrmSession, login: str, *, sso: bool) -> TraineeRow:
+    """The row to make an account of, locked: new, or a typed name without a password (its
+    sessions come along). A password account is never taken over, nor an SSO one by a password."""
+    row = s.get(TraineeRow, login, with_for_update=True)
+    if row is not None and row.password_hash:
+        raise AccountError(f"login id {login!r} belongs to a password account here; ask a supervisor" if sso
+                           else f"account {login!r} already exists; reset its password instead")
+    if row is not None and row.sso_issuer and not sso:
+        raise AccountError(f"account {login!r} signs in through single sign-on ({row.sso_issuer})")
+    if row is None:
+        row = TraineeRow(name=login, created_at=datetime.now(timezone.utc))
+        s.add(row)
+    return row
+
+
 class Accounts:
     """Account operations on a Store (same database, same transactions and error messages)."""
 
@@ -145,12 +160,7 @@ class Accounts:
         cohort = _check_text(cohort, f"group of {login}", 64)
         password = secrets.token_urlsafe(12)
         with self.store._orm_write() as s:
-            row = s.get(TraineeRow, login, with_for_update=True)
-            if row is not None and row.password_hash:
-                raise AccountError(f"account {login!r} already exists; reset its password instead")
-            if row is None:
-                row = TraineeRow(name=login, created_at=datetime.now(timezone.utc))
-                s.add(row)
+            row = _claim(s, login, sso=False)
             row.display_name, row.cohort, row.role = name, cohort, role
             row.password_hash, row.must_change = _hasher.hash(password), True
         return Issued(login=login, name=name, cohort=cohort, password=password)
@@ -188,12 +198,7 @@ class Accounts:
         if not login:
             raise AccountError("the identity provider sent an empty login id")
         with self.store._orm_write() as s:
-            row = s.get(TraineeRow, login, with_for_update=True)
-            if row is not None and row.password_hash:
-                raise AccountError(f"login id {login!r} belongs to a password account here; ask a supervisor")
-            if row is None:
-                row = TraineeRow(name=login, created_at=datetime.now(timezone.utc))
-                s.add(row)
+            row = _claim(s, login, sso=True)
             row.display_name, row.role, row.sso_issuer = _check_text(name, "name", 100) or login, role, issuer
             s.flush()
             return _account(row)

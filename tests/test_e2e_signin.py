@@ -9,7 +9,7 @@ import os
 import pytest
 
 from simulator.accounts import Accounts
-from tests.web_server import (CHROMIUM, SUPERVISOR, RunningApp, launch_chromium, pick, say, start_app,
+from tests.web_server import (CHROMIUM, SUPERVISOR, RunningApp, pick, say, start_app,
                               wait_for_reply)
 
 pytestmark = [pytest.mark.browser,
@@ -29,15 +29,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> RunningApp:
     running = start_app(tmp_path_factory.mktemp("e2e-signin"), accounts=True)
     yield running
     running.close()
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def _sign_in(page, login: str, password: str) -> None:  # type: ignore[no-untyped-def]

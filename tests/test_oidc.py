@@ -17,7 +17,7 @@ import pytest
 
 from simulator.accounts import Accounts
 from simulator.web.oidc import OIDCSettings
-from tests.web_server import CHROMIUM, RunningApp, free_port, launch_chromium, start_app
+from tests.web_server import CHROMIUM, RunningApp, free_port, start_app
 
 HERE = Path(__file__).resolve().parent / "oidc"
 pytestmark = [pytest.mark.browser,
@@ -57,15 +57,6 @@ def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     finally:
         idp.terminate()
         idp.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def _sign_in_at_provider(app: RunningApp, browser, login: str):  # type: ignore[no-untyped-def]

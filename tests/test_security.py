@@ -229,3 +229,20 @@ def test_exports_expire_after_an_hour(tmp_path: Path) -> None:
     ex.register(path, "coach")
     now[0] += 3601
     assert ex.sweep() == 1 and not path.parent.exists() and ex.pending() == 0
+
+
+def test_uploads_are_counted_per_user(tmp_path: Path) -> None:
+    from simulator.web.limits import UPLOADS_PER_HOUR
+    app = start_app(tmp_path, accounts=True)
+    try:
+        url = f"{app.url}gradio_api/upload"
+        gina, hank = (sign_in(app.url, *new_account(app, n)) for n in ("gina", "hank"))
+        with httpx.Client(timeout=30) as c:
+            codes = [c.post(url, files={"files": ("s.yaml", b"id: x\n")}, headers=jar(gina)).status_code
+                     for _ in range(UPLOADS_PER_HOUR + 1)]
+            assert codes[:-1] == [200] * UPLOADS_PER_HOUR and codes[-1] == 429
+            assert c.post(url, files={"files": ("s.yaml", b"id: x\n")}, headers=jar(hank)).status_code == 200
+            big = c.post(url, files={"files": ("big.yaml", b"#" * 2_000_000)}, headers=jar(hank))
+            assert big.status_code == 413  # over the body cap before any counting or parsing
+    finally:
+        app.close()

@@ -20,7 +20,7 @@ from simulator.web import supervisor, trainee  # noqa: E402
 from simulator.web.auth import Auth, ConfigError, SupervisorCredentials  # noqa: E402
 from simulator.web.i18n import DEFAULT_LANG, LANG_CHOICES, Relabeller, t  # noqa: E402
 from simulator.web import identity  # noqa: E402
-from simulator.web.limits import DEFAULT_BODY_CAP, BodyCap, body_cap_from_env  # noqa: E402
+from simulator.web.limits import DEFAULT_BODY_CAP, BodyCap, UploadCount, body_cap_from_env  # noqa: E402
 from simulator.web.services import Services  # noqa: E402
 
 QUEUE_MAX_SIZE = 256
@@ -80,6 +80,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
     routes = []
     if services is not None:
         middleware += [Middleware(signin.SignInGate, auth=services.auth),
+                       Middleware(UploadCount, auth=services.auth),
                        Middleware(ExportGuard, exports=services.exports, auth=services.auth)]
         routes = signin.routes(services.auth)
     _, url, _ = demo.launch(app_kwargs={"middleware": middleware, "routes": routes},

@@ -169,3 +169,32 @@ class SignInLimiter:
     def succeeded(self, login: str, address: str) -> None:
         log.info("signed in: account %r from %s", login, address)
         self.window.clear(self._keys(login, address)[0])
+
+
+class UploadCount:
+    """ASGI middleware: file uploads (each already under the body cap) counted per signed-in
+    user, or per client address in practice mode: at most UPLOADS_PER_HOUR an hour, then 429."""
+
+    PATH = "/gradio_api/upload"
+
+    def __init__(self, app: Callable[..., Any], auth: Any, limit: int = UPLOADS_PER_HOUR,
+                 seconds: float = 3600) -> None:
+        self.app, self.auth = app, auth
+        self.window = Window(limit, seconds)
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.PATH or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        p = self.auth.principal(Request(scope))
+        key = f"account:{p.login}" if p else f"address:{(scope.get('client') or ('?',))[0]}"
+        wait = self.window.wait(key)
+        if wait > 0:
+            log.warning("refused an upload from %s: %d uploads in the last hour", key, self.window.limit)
+            await JSONResponse({"error": f"too many uploads; try again in {max(1, round(wait / 60))} minute(s)"},
+                               status_code=429)(scope, receive, send)
+            return
+        self.window.hit(key)
+        await self.app(scope, receive, send)
