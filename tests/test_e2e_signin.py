@@ -82,6 +82,10 @@ def test_trainee_signs_in_plays_the_five_seeds_and_stays_signed_in(app: RunningA
     page.reload(wait_until="load")
     _gradio_ready(page)
     page.locator("#sim-who-line").wait_for(timeout=15_000)  # still signed in after a reload
+    history = page.locator("#sim-history")  # her own attempts, shown on load
+    page.wait_for_function("() => document.querySelector('#sim-history').innerText.includes('order-inquiry-ja')",
+                           timeout=15_000)
+    assert all(sid in history.inner_text() for sid in SEEDS)
     page.locator("#sim-signout").click()
     page.wait_for_url("**/login", timeout=15_000)
     page.goto(app.url, wait_until="load")

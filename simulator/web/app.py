@@ -60,7 +60,7 @@ def build_app(services: Services) -> gr.Blocks:
 
         demo.load(refresh_choices, [tui.f_lang, tui.f_channel, tui.f_diff], tui.scenario,
                   api_visibility="private", concurrency_limit=None, queue=False)
-        identity.wire(services, demo, lang, who, tui.name, sup)
+        identity.wire(services, demo, lang, who, tui, sup)
     return demo
 
 

@@ -28,18 +28,22 @@ def who_html(services: Services, p: Principal | None, lang: str) -> str:
     return f"<div id='sim-practice-mode' class='sim-info'>{render.safe(t('practice_mode', lang))}{link}</div>"
 
 
-def wire(services: Services, demo: gr.Blocks, lang: gr.Radio, who: gr.HTML, name: gr.Textbox,
+def wire(services: Services, demo: gr.Blocks, lang: gr.Radio, who: gr.HTML, tui: Any,
          sup: dict[str, Any]) -> None:
-    """On page load: fill the header, fix the trainee's name to the account, open the
-    supervisor tab for a signed-in supervisor (so a reload keeps the sign-in)."""
+    """On page load: fill the header, fix the trainee's name to the account and show her own
+    history, open the supervisor tab for a signed-in supervisor (so a reload keeps the sign-in)."""
+    from simulator.web.session import history_frames
 
-    def on_load(lang_v: str, s: Any, request: gr.Request) -> list[Any]:
+    async def on_load(lang_v: str, s: Any, request: gr.Request) -> list[Any]:
         p = services.auth.principal(request)
-        out = [who_html(services, p, lang_v),
-               gr.update(value=p.login, interactive=False) if p is not None else gr.update()]
-        if p is not None and p.role == "supervisor" and services.auth.user_for(s.token) is None:
+        if p is None:
+            return [who_html(services, None, lang_v), gr.update(), gr.skip(), gr.skip()] + \
+                [gr.update() for _ in sup["outputs"]]
+        out = [who_html(services, p, lang_v), gr.update(value=p.login, interactive=False),
+               *await history_frames(services, p.login, lang_v)]
+        if p.role == "supervisor" and services.auth.user_for(s.token) is None:
             return out + sup["enter"](services.auth.token_for(p), lang_v, s)
         return out + [gr.update() for _ in sup["outputs"]]
 
-    demo.load(on_load, [lang, sup["state"]], [who, name, *sup["outputs"]], api_visibility="private",
-              concurrency_limit=None, queue=False)
+    demo.load(on_load, [lang, sup["state"]], [who, tui.name, tui.history, tui.trend, *sup["outputs"]],
+              api_visibility="private", concurrency_limit=None, queue=False)
