@@ -118,3 +118,32 @@ def test_serve_beyond_loopback_needs_accounts_and_refuses_weak_passwords(tmp_pat
     assert r.returncode == 1 and "SIMULATOR_SUPERVISOR_PASSWORD is blank" in r.stderr
     r = _serve(tmp_path, "--port", "7949", SIMULATOR_SUPERVISOR_USER="coach", SIMULATOR_SUPERVISOR_PASSWORD="hunter2")
     assert r.returncode == 1 and "7 characters long; use at least 12" in r.stderr and "hunter2" not in r.stderr
+
+
+def test_supervisor_creates_and_imports_trainees_on_the_page(tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    from tests.web_server import SUPERVISOR
+    app = start_app(tmp_path, accounts=True)
+    try:
+        s = signed_client(app, sign_in(app.url, *SUPERVISOR))
+        s.predict(*SUPERVISOR, "en", api_name="/supervisor_login")
+        msg, issued, listing = s.predict("Kana Sato", "kana", "spring-1", "trainee", "en", api_name="/account_create")
+        assert "1 account(s) ready" in msg
+        row = issued["data"][0]
+        assert row[:3] == ["kana", "Kana Sato", "spring-1"] and len(row[3]) >= 12
+        first = httpx.post(f"{app.url}auth/login", data={"login": "kana", "password": row[3]}, timeout=30)
+        assert first.status_code == 200 and 'action="/auth/password"' in first.text  # must choose her own
+        bad = tmp_path / "bad.csv"
+        bad.write_text("name,login,group\nA,ok-one,g\nB,NOT OK,g\n", encoding="utf-8")
+        msg = s.predict(handle_file(str(bad)), "en", api_name="/account_import")[0]
+        assert "nothing was imported" in msg and "CSV line 3 column 2" in msg
+        good = tmp_path / "cohort.csv"
+        good.write_text("name,login,group\n伊藤 陸,riku,spring-1\n森 葵,aoi,spring-1\n", encoding="utf-8")
+        msg, issued, listing = s.predict(handle_file(str(good)), "en", api_name="/account_import")
+        assert "2 account(s) ready" in msg and [r[0] for r in issued["data"]] == ["riku", "aoi"]
+        assert {"kana", "riku", "aoi"} <= {r[0] for r in listing["data"]}
+        msg, issued, _ = s.predict("riku", "en", api_name="/account_reset_password")
+        assert issued["data"][0][0] == "riku" and Accounts(app.services.store).verify("riku", issued["data"][0][3])
+    finally:
+        app.close()
