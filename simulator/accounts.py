@@ -10,7 +10,9 @@ and must be changed at the first sign-in.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -74,7 +76,6 @@ def check_password(password: str, what: str = "password") -> str:
 
 
 def _fingerprint(password_hash: str | None) -> str:
-    import hashlib
     return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
@@ -249,7 +250,6 @@ class Accounts:
 def secret_key(store: Store) -> str:
     """The cookie-signing key: SIMULATOR_SECRET_KEY, else one made on first start and kept in
     the database, so every replica on it signs and checks alike and restarts keep sign-ins."""
-    import os
     env = os.environ.get("SIMULATOR_SECRET_KEY", "").strip()
     if env:
         if len(env) < 32:
