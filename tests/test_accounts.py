@@ -147,3 +147,25 @@ def test_supervisor_creates_and_imports_trainees_on_the_page(tmp_path: Path) -> 
         assert issued["data"][0][0] == "riku" and Accounts(app.services.store).verify("riku", issued["data"][0][3])
     finally:
         app.close()
+
+
+def test_store_before_accounts_is_upgraded_on_both_databases(store_url: str) -> None:  # noqa: F811
+    from sqlalchemy import create_engine, text
+    s = Store(store_url)
+    sid = s.start_session("Typed Name", "sim-activation-en", "scripted", CustomerState())
+    s.close()
+    eng = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with eng.begin() as c:  # the columns the release before accounts did not have
+        for col in ("display_name", "cohort", "role", "password_hash", "must_change", "sso_issuer"):
+            c.execute(text(f"ALTER TABLE trainees DROP COLUMN {col}"))
+        c.execute(text("DROP TABLE settings"))
+    eng.dispose()
+    s = Store(store_url)
+    try:
+        acc = Accounts(s).get("Typed Name")
+        assert acc is not None and acc.role == "trainee" and not acc.has_password and not acc.sso
+        assert s.get_session(sid).trainee == "Typed Name"
+        issued = Accounts(s).issue_password("Typed Name")
+        assert Accounts(s).verify("Typed Name", issued.password) is not None
+    finally:
+        s.close()
