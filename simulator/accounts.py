@@ -18,15 +18,15 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Literal
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
 
 from pwdlib import PasswordHash
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from simulator.store import Store, StoreError
-from simulator.store_schema import SettingRow, TraineeRow, insert_ignore
+from simulator.store_schema import SettingRow, SignInFailureRow, TraineeRow, insert_ignore
 
 Role = Literal["trainee", "supervisor"]
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -258,3 +258,38 @@ def secret_key(store: Store) -> str:
     with store._write() as conn:
         conn.execute(insert_ignore(store._engine, SettingRow, {"key": "cookie_key", "value": secrets.token_urlsafe(48)}))
         return conn.execute(select(SettingRow.value).where(SettingRow.key == "cookie_key")).scalar_one()
+
+
+class StoreWindow:
+    """limits.Window's interface (wait, hit, clear) with the events in the database, so a
+    lock-out holds on every replica that shares it; rows older than the window are pruned."""
+
+    def __init__(self, store: Store, limit: int, seconds: float) -> None:
+        self.store, self.limit, self.seconds = store, limit, seconds
+
+    def wait(self, *keys: str) -> float:
+        now = datetime.now(timezone.utc)
+        ft = SignInFailureRow.__table__
+        with self.store._read() as conn:
+            rows = conn.execute(select(func.count(), func.min(ft.c.at)).where(
+                ft.c.key.in_(keys), ft.c.at > now - timedelta(seconds=self.seconds)).group_by(ft.c.key)).all()
+        # min() keeps the column's type, so `first` comes back timezone-aware on both databases
+        waits = [(first + timedelta(seconds=self.seconds) - now).total_seconds() for n, first in rows if n >= self.limit]
+        return max(waits, default=0.0)
+
+    def hit(self, *keys: str) -> None:
+        now = datetime.now(timezone.utc)
+        ft = SignInFailureRow.__table__
+        with self.store._write() as conn:
+            conn.execute(delete(ft).where(ft.c.at <= now - timedelta(seconds=self.seconds)))
+            conn.execute(insert(ft), [{"key": k, "at": now} for k in keys])
+
+    def clear(self, key: str) -> None:
+        with self.store._write() as conn:
+            conn.execute(delete(SignInFailureRow.__table__).where(SignInFailureRow.__table__.c.key == key))
+
+
+def shared_limiter(store: Store) -> Any:
+    """The sign-in limiter with its counts in the database (every replica sees every failure)."""
+    from simulator.web.limits import SIGNIN_FAILURES, SIGNIN_WINDOW_S, SignInLimiter
+    return SignInLimiter(window=StoreWindow(store, SIGNIN_FAILURES, SIGNIN_WINDOW_S))

@@ -59,6 +59,15 @@ class TraineeRow(Base):
     sso_issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
+class SignInFailureRow(Base):
+    """A failed sign-in, keyed by account or client address (shared by every replica)."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class SettingRow(Base):
     """Server-wide values every replica must share (the cookie-signing key)."""
 

@@ -196,6 +196,22 @@ def test_sign_in_failures_lock_out_per_account_and_address(tmp_path: Path, caplo
         app.close()
 
 
+def test_a_lock_out_holds_on_every_replica(tmp_path: Path) -> None:
+    one = start_app(tmp_path / "one", accounts=True)
+    two = start_app(tmp_path / "two", accounts=True, store_url=one.services.store.url)
+    try:
+        login, password = new_account(one, "ivan")
+        codes = [httpx.post(f"{app.url}auth/login", data={"login": login, "password": f"guess-{i}"},
+                            timeout=30).status_code for i, app in enumerate([one, two] * 5)]
+        assert codes == [401] * 10  # five guesses on each replica
+        for app in (one, two):
+            r = httpx.post(f"{app.url}auth/login", data={"login": login, "password": password}, timeout=30)
+            assert r.status_code == 429
+    finally:
+        two.close()
+        one.close()
+
+
 def test_exports_are_served_once_to_their_maker_only(tmp_path: Path) -> None:
     app = start_app(tmp_path, accounts=True)
     try:

@@ -50,7 +50,7 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
               oidc: Any = None, port: int | None = None) -> RunningApp:
     """The app on a free port; `accounts=True` requires sign-in (as on a shared server);
     `oidc` (OIDCSettings) adds single sign-on."""
-    from simulator.accounts import Accounts, secret_key
+    from simulator.accounts import Accounts, secret_key, shared_limiter
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
     for f in (REPO / "scenarios").glob("*.yaml"):
@@ -60,7 +60,7 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
     store = Store(store_url or f"sqlite:///{root / 'sim.db'}")
     auth = Auth(creds, Accounts(store) if accounts else None, secret=secret_key(store), require_signin=accounts,
-                oidc=oidc)
+                oidc=oidc, limiter=shared_limiter(store))
     services = Services(catalog=catalog, store=store, backend=backend or ScriptedCustomer(),
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
                         auth=auth, scenario_dir=scen, draft_backend=ScriptedCustomer())

@@ -108,7 +108,7 @@ def default_services(backend_name: str | None = None, host: str = "127.0.0.1") -
 
     Sign-in is required when the server listens beyond loopback, when any account has a
     password, or when SIMULATOR_REQUIRE_SIGNIN=1; otherwise it is a personal practice app."""
-    from simulator.accounts import Accounts, secret_key
+    from simulator.accounts import Accounts, secret_key, shared_limiter
     from simulator.customers import make_backend
     from simulator.llm import LLMSettings
     from simulator.loading import data_dirs, default_catalog
@@ -133,7 +133,8 @@ def default_services(backend_name: str | None = None, host: str = "127.0.0.1") -
             f"listening on {host} needs accounts, and none exist yet. Create the first supervisor by starting "
             "with SIMULATOR_SUPERVISOR_USER=<login> SIMULATOR_SUPERVISOR_PASSWORD=<12+ characters>, sign in at "
             "/login and add trainees on the supervisor page (Trainees tab); or serve on 127.0.0.1 for personal practice")
-    auth = Auth(credentials, accounts, secret=secret_key(store), require_signin=required, oidc=oidc)
+    auth = Auth(credentials, accounts, secret=secret_key(store), require_signin=required, oidc=oidc,
+                limiter=shared_limiter(store))
     return Services(
         catalog=catalog, store=store, backend=make_backend(name, settings if name == "openai" else None),
         scorer_for=lambda rubric: make_scorer("auto", rubric, settings), auth=auth,

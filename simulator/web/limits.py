@@ -149,8 +149,9 @@ class SignInLimiter:
     with account and address, never the password."""
 
     def __init__(self, limit: int = SIGNIN_FAILURES, seconds: float = SIGNIN_WINDOW_S,
-                 now: Callable[[], float] = time.monotonic) -> None:
-        self.window = Window(limit, seconds, now)
+                 now: Callable[[], float] = time.monotonic, window: Any = None) -> None:
+        # `window`: anything with wait/hit/clear, e.g. accounts.StoreWindow so replicas share counts.
+        self.window = window or Window(limit, seconds, now)
 
     @staticmethod
     def _keys(login: str, address: str) -> tuple[str, str]:
