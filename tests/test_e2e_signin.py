@@ -106,3 +106,21 @@ def test_supervisor_sign_in_opens_the_tab_and_survives_a_reload(app: RunningApp,
         page.reload(wait_until="load")
         _gradio_ready(page)
     ctx.close()
+
+
+def test_loopback_without_accounts_says_it_is_personal_practice(tmp_path, browser) -> None:  # type: ignore[no-untyped-def]
+    practice = start_app(tmp_path)  # no accounts: no sign-in asked
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+        page.goto(practice.url, wait_until="load")
+        _gradio_ready(page)
+        note = page.locator("#sim-practice-mode")
+        note.wait_for(timeout=15_000)
+        assert "個人練習モード" in note.inner_text() and page.locator("#sim-signin-link").count() == 1
+        page.locator("#sim-lang label:has-text('English')").click()
+        page.wait_for_function("() => document.querySelector('#sim-practice-mode')"
+                               " && document.querySelector('#sim-practice-mode').innerText.includes('Personal practice')",
+                               timeout=15_000)
+        page.close()
+    finally:
+        practice.close()

@@ -47,3 +47,8 @@ def wire(services: Services, demo: gr.Blocks, lang: gr.Radio, who: gr.HTML, tui:
 
     demo.load(on_load, [lang, sup["state"]], [who, tui.name, tui.history, tui.trend, *sup["outputs"]],
               api_visibility="private", concurrency_limit=None, queue=False)
+
+    def on_lang(lang_v: str, request: gr.Request) -> str:
+        return who_html(services, services.auth.principal(request), lang_v)
+
+    lang.change(on_lang, [lang], who, api_visibility="private", concurrency_limit=None, queue=False)
