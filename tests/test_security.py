@@ -122,6 +122,9 @@ def test_trainee_b_cannot_read_or_write_trainee_a_through_any_endpoint(world: di
     # bob's resume offers bob's sessions, never alice's, whatever name is typed
     out = b.predict("alice", "en", api_name="/resume")
     assert MARKER not in repr(out)
+    out = b.predict("alice", "en", sid, api_name="/resume")  # naming her session does not help
+    assert MARKER not in repr(out)
+    assert "another account" in out[NOTICE] or "No unfinished contact for bob" in out[NOTICE]
 
 
 def test_a_second_tab_and_a_second_replica_cannot_fork_a_conversation(world: dict[str, Any]) -> None:
@@ -143,6 +146,9 @@ def test_a_second_tab_and_a_second_replica_cannot_fork_a_conversation(world: dic
         assert "went on in another window" in out[NOTICE]
     finally:
         replica.close()
+    # alice herself can pick which unfinished session to resume (not just the newest)
+    out = signed_client(app, cookie).predict("", "en", world["sid"], api_name="/resume")
+    assert MARKER in repr(out[CHAT])
     mine = [s for s in app.services.store.list_sessions(trainee="alice") if s.scenario == "sim-activation-en"][0]
     texts = [t.text for t in app.services.store.get_session(mine.id).turns]
     assert not any("stale tab" in x or "replica two" in x for x in texts)

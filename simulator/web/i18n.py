@@ -95,6 +95,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "practice_mode": ("個人練習モード：サインインなしで使えます（このパソコンからのみ）。名前は記録の整理にだけ使われます。",
                       "Personal practice mode: no sign-in (this computer only). Your name only files your attempts."),
     "t_accounts": ("研修生アカウント", "Trainees"),
+    "resume_pick": ("再開する対応（空欄なら最新）", "Contact to resume (empty: the newest)"),
     "a_name": ("氏名", "Name"), "a_login": ("ログインID", "Login id"), "a_group": ("グループ", "Group"),
     "a_role": ("役割", "Role"), "a_create": ("作成", "Create"),
     "a_csv": ("研修生CSV（name,login,group）", "Cohort CSV (name,login,group)"),

@@ -32,20 +32,21 @@ def wire(services: Services, demo: gr.Blocks, lang: gr.Radio, who: gr.HTML, tui:
          sup: dict[str, Any]) -> None:
     """On page load: fill the header, fix the trainee's name to the account and show her own
     history, open the supervisor tab for a signed-in supervisor (so a reload keeps the sign-in)."""
-    from simulator.web.session import history_frames
+    from simulator.web.session import history_frames, open_choices
 
     async def on_load(lang_v: str, s: Any, request: gr.Request) -> list[Any]:
         p = services.auth.principal(request)
         if p is None:
-            return [who_html(services, None, lang_v), gr.update(), gr.skip(), gr.skip()] + \
+            return [who_html(services, None, lang_v), gr.update(), gr.skip(), gr.skip(), gr.skip()] + \
                 [gr.update() for _ in sup["outputs"]]
         out = [who_html(services, p, lang_v), gr.update(value=p.login, interactive=False),
-               *await history_frames(services, p.login, lang_v)]
+               *await history_frames(services, p.login, lang_v),
+               gr.update(choices=[("", ""), *await open_choices(services, p.login)], value="")]
         if p.role == "supervisor" and services.auth.user_for(s.token) is None:
             return out + sup["enter"](services.auth.token_for(p), lang_v, s)
         return out + [gr.update() for _ in sup["outputs"]]
 
-    demo.load(on_load, [lang, sup["state"]], [who, tui.name, tui.history, tui.trend, *sup["outputs"]],
+    demo.load(on_load, [lang, sup["state"]], [who, tui.name, tui.history, tui.trend, tui.resume_pick, *sup["outputs"]],
               api_visibility="private", concurrency_limit=None, queue=False)
 
     def on_lang(lang_v: str, request: gr.Request) -> str:

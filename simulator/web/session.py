@@ -158,16 +158,26 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
                         turns=turns, lines=lines, info=reply.notice or "")
 
 
-async def resume_session(services: Services, name: str | None, lang: str, request: Any = None) -> TraineeState:
-    """Pick up this trainee's newest unfinished session (e.g. after a closed tab or a server
-    restart): every turn the trainee saw was committed, so the transcript and state are whole.
-    With sign-in, "this trainee" is the signed-in account, never a typed name."""
-    trainee = trainee_of(services, name, request, lang)
+async def open_choices(services: Services, trainee: str) -> list[tuple[str, str]]:
+    """(label, session id) of the trainee's unfinished sessions, newest first: the resume picker."""
     open_ = await blocking(services.store.open_sessions, trainee)
-    known = [o for o in open_ if o.scenario in services.scenarios()]
+    return [(f"{o.started_at:%Y-%m-%d %H:%M} · {o.scenario} · {o.turns}", o.id)
+            for o in open_ if o.scenario in services.scenarios()]
+
+
+async def resume_session(services: Services, name: str | None, lang: str, request: Any = None,
+                         session_id: str | None = None) -> TraineeState:
+    """Pick up one of this trainee's unfinished sessions — the one chosen, else the newest —
+    (e.g. after a closed tab or a server restart): every turn the trainee saw was committed, so
+    the transcript and state are whole. With sign-in, "this trainee" is the signed-in account,
+    never a typed name, and only its own sessions can be chosen."""
+    trainee = trainee_of(services, name, request, lang)
+    known = [sid for _, sid in await open_choices(services, trainee)]
     if not known:
         raise UserError(t("err_no_open", lang, name=trainee))
-    stored = await blocking(services.store.get_session, known[0].id)
+    if session_id and session_id not in known:
+        raise UserError(t("err_not_yours", lang))
+    stored = await blocking(services.store.get_session, session_id or known[0])
     lines = [ChatLine(role=x.role, text=x.text, at=x.at) for x in stored.turns]
     return TraineeState(trainee=trainee, scenario_id=stored.scenario, session_id=stored.id,
                         customer=stored.state, turns=stored.turns, lines=lines, info=t("resumed", lang))

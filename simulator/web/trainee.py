@@ -47,6 +47,7 @@ class TraineeUI:
     again: gr.Button
     history: gr.Dataframe
     trend: gr.LinePlot
+    resume_pick: gr.Dropdown
 
     def view_outputs(self) -> list[Any]:
         return [self.state, self.brief, self.clock, self.notice, self.chat, self.chat_row, self.email_col,
@@ -125,6 +126,11 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                                    elem_classes=["sim-btn"]), "start")
         resume = rl.value(gr.Button(t("resume", lang0), scale=1, elem_id="sim-resume", elem_classes=["sim-btn"]),
                           "resume")
+        # Which unfinished session to resume (own sessions only; filled on load when signed in).
+        # "" (the default, so API callers may leave it out) means the newest.
+        resume_pick = rl.label(gr.Dropdown([("", "")], value="", label=t("resume_pick", lang0), scale=2,
+                                           allow_custom_value=True,  # checked against own sessions in resume_session
+                                           elem_id="sim-resume-pick"), "resume_pick")
     notice = gr.HTML("", elem_id="sim-notice")
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
@@ -170,7 +176,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
 
     ui = TraineeUI(state, f_lang, f_channel, f_diff, scenario, name, start, resume, brief, clock, notice, chat, chat_row,
                    msg, send, email_col, email, send_email, hold_row, hold_s, hold, end, card_col, card, chart,
-                   transcript, again, history, trend)
+                   transcript, again, history, trend, resume_pick)
     _wire(services, ui, lang_radio)
     return ui
 
@@ -216,15 +222,16 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.start.click(on_start, [ui.name, ui.scenario, lang_radio, ui.state], outs, api_name="start",
                    concurrency_limit=16)
 
-    async def on_resume(name: str, lang: str, st: TraineeState,
+    async def on_resume(name: str, lang: str, session_id: str | None, st: TraineeState,
                         request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         try:
-            st = await resume_session(services, name, lang, request)
+            st = await resume_session(services, name, lang, request, session_id)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e), "info": ""}), lang)
         return view(services, st, lang, clear_inputs=True, history=await history_frames(services, st.trainee, lang))
 
-    ui.resume.click(on_resume, [ui.name, lang_radio, ui.state], outs, api_name="resume", concurrency_limit=16)
+    ui.resume.click(on_resume, [ui.name, lang_radio, ui.resume_pick, ui.state], outs, api_name="resume",
+                    concurrency_limit=16)
 
     async def on_again(lang: str, st: TraineeState, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         return await on_start(st.trainee, st.scenario_id or "", lang, st, request)
