@@ -23,9 +23,11 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from simulator.models import Rubric, Scenario
 from simulator.semantics import Problem, check_rubric, check_scenario, close_field
+from simulator.yamldepth import nesting_problem
 
 MAX_BYTES = 512 * 1024
 MAX_EXPANDED_NODES = 50_000
+MAX_DEPTH = 100
 _PLAIN_TAGS = {"str", "int", "float", "bool", "null", "seq", "map", "timestamp"}
 _YAML_PREFIX = "tag:yaml.org,2002:"
 
@@ -79,8 +81,8 @@ def _check_tags_and_size(path: str, root: Node) -> None:
     def walk(node: Node, depth: int) -> int:
         if id(node) in sizes:
             return sizes[id(node)]
-        if depth > 100:
-            raise LoadError([_at(path, node, "nesting is deeper than 100 levels")])
+        if depth > MAX_DEPTH:
+            raise LoadError([_at(path, node, f"nesting is deeper than {MAX_DEPTH} levels")])
         tag = str(node.tag)
         name = tag[len(_YAML_PREFIX):] if tag.startswith(_YAML_PREFIX) else tag
         if name not in _PLAIN_TAGS:
@@ -151,6 +153,9 @@ def parse_yaml(path: str, text: str | None = None) -> _Doc:
 def _parse_source(path: str, source: str) -> _Doc:
     """Compose already checked and decoded text (see _read_text) into data plus its node tree."""
     try:
+        too_deep = nesting_problem(path, source, MAX_DEPTH)
+        if too_deep is not None:
+            raise LoadError([too_deep])
         root = YAML(typ="rt").compose(source)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

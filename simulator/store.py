@@ -19,19 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import (Engine, Text, cast, create_engine, event, func, insert, inspect, select, text,
+from sqlalchemy import (Engine, Text, cast, create_engine, event, func, insert, select, text,
                         update)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 
 from simulator.models import CustomerState, ScoreCard, Turn
+from simulator.textfile import strip_controls
 from simulator.store_schema import (Base, Override, OverrideRow, ScoreCardRow, SessionFilter,
                                     SessionRow, SessionSummary, StoredSession, StoreError, TraineeRow,
-                                    TurnRow, conditions)
+                                    TurnRow, conditions, insert_ignore, upgrade)
 
 __all__ = ["Store", "StoreError", "SessionNotFound", "SessionFilter", "SessionSummary",
-           "StoredSession", "Override", "default_url", "mask_url"]
+           "StoredSession", "Override", "StaleSession", "default_url", "mask_url"]
 
 DEFAULT_PATH = Path("data") / "simulator.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -41,6 +42,10 @@ _PASSWORD_RE = re.compile(r"(://[^:/@]*:)[^/]*@")  # greedy: passwords may hold 
 
 class SessionNotFound(StoreError):
     pass
+
+
+class StaleSession(StoreError):
+    """The caller's copy of a session is behind the stored one (another tab or replica went on)."""
 
 
 def mask_url(url: str) -> str:
@@ -83,7 +88,7 @@ class Store:
                     # Two processes starting at once must not both CREATE TABLE.
                     conn.execute(text("SELECT pg_advisory_xact_lock(74110501)"))
                 Base.metadata.create_all(conn)
-                _upgrade(conn)
+                upgrade(conn)
         except SQLAlchemyError as e:
             self._engine.dispose()
             raise StoreError(f"cannot open the session store at {self.safe_url}: {_cause(e)}") from e
@@ -186,7 +191,7 @@ class Store:
                 raise StoreError(f"session id must be a UUID, got {session_id!r}") from e
         now = self._now()
         with self._orm_write() as s:
-            s.execute(_insert_ignore(self._engine, TraineeRow, {"name": trainee, "created_at": now}))
+            s.execute(insert_ignore(self._engine, TraineeRow, {"name": trainee, "created_at": now}))
             s.add(SessionRow(id=session_id, trainee=trainee, scenario=scenario_id, backend=backend,
                              language=language, started_at=now, ended_at=None, next_turn=0,
                              state=state.model_dump(mode="json")))
@@ -199,35 +204,53 @@ class Store:
             raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
         return row
 
-    def add_turn(self, session_id: str, turn: Turn, state: CustomerState) -> int:
-        """Append a turn and save the state in one transaction, committed on return; gives the turn's index."""
+    def add_turn(self, session_id: str, turn: Turn, state: CustomerState, *, expect: int | None = None) -> int:
+        """Append a turn and save the state in one transaction, committed on return; gives the turn's index.
+
+        `expect` is the index the caller computed the turn for (the number of turns it has seen).
+        The database takes the turn only while that is still the session's next index, in the same
+        UPDATE that hands the index out, so a stale tab or another replica gets StaleSession
+        instead of forking the conversation."""
         st, tt = SessionRow.__table__, TurnRow.__table__
         dumped = turn.model_dump(mode="json")
         extra = {k: v for k, v in dumped.items() if k not in _TURN_FIELDS} or None
+        where = [st.c.id == str(session_id), st.c.ended_at.is_(None)]
+        if expect is not None:
+            where.append(st.c.next_turn == expect)
         try:
             with self._write() as conn:
                 # One UPDATE both locks the session row (serialising appends on PostgreSQL too) and
                 # hands out the index, so two writers can never pick the same one.
                 index = conn.execute(
-                    update(st).where(st.c.id == str(session_id), st.c.ended_at.is_(None))
+                    update(st).where(*where)
                     .values(next_turn=st.c.next_turn + 1, state=state.model_dump(mode="json"))
                     .returning(st.c.next_turn)).scalar()
                 if index is None:
-                    ended = conn.execute(select(st.c.ended_at).where(st.c.id == str(session_id))).first()
-                    if ended is None:
-                        raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
-                    raise StoreError(f"session {session_id} has already ended; start a new session to go on")
+                    self._refused(conn, session_id, expect)
                 conn.execute(insert(tt).values(session_id=str(session_id), index=index - 1, role=turn.role,
-                                               text=turn.text, at=turn.at, source=turn.source, extra=extra,
+                                               text=strip_controls(turn.text), at=turn.at, source=turn.source, extra=extra,
                                                created_at=self._now()))
         except SQLAlchemyError as e:
             raise StoreError(f"session store {self.safe_url}: {_cause(e)}") from e
         return index - 1
 
-    def end_session(self, session_id: str, state: CustomerState) -> None:
-        """Mark the session over (the first end time counts) and save the final state."""
+    def _refused(self, conn: Connection, session_id: str, expect: int | None) -> None:
+        """Why a guarded write matched no row: no such session, ended, or the caller is stale."""
+        st = SessionRow.__table__
+        row = conn.execute(select(st.c.ended_at, st.c.next_turn).where(st.c.id == str(session_id))).first()
+        if row is None:
+            raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
+        if expect is not None and row.next_turn != expect:
+            raise _stale(session_id, row.next_turn, expect)
+        raise StoreError(f"session {session_id} has already ended; start a new session to go on")
+
+    def end_session(self, session_id: str, state: CustomerState, *, expect: int | None = None) -> None:
+        """Mark the session over (the first end time counts) and save the final state; with
+        `expect`, only while the session still has exactly that many turns (else StaleSession)."""
         with self._orm_write() as s:
             row = self._locked(s, session_id)
+            if expect is not None and row.next_turn != expect:
+                raise _stale(session_id, row.next_turn, expect)
             row.state = state.model_dump(mode="json")
             if row.ended_at is None:
                 row.ended_at = self._now()
@@ -258,10 +281,11 @@ class Store:
             if criterion not in known:
                 raise StoreError(f"criterion {criterion!r} is not on the score card of session "
                                  f"{session_id}; known: {', '.join(known)}")
-            o = OverrideRow(session_id=row.id, criterion=criterion, score=score, comment=comment or "",
+            comment = strip_controls(comment or "")
+            o = OverrideRow(session_id=row.id, criterion=criterion, score=score, comment=comment,
                             supervisor=supervisor, created_at=self._now())
             s.add(o)
-        return Override(criterion=criterion, score=score, comment=comment or "", supervisor=supervisor,
+        return Override(criterion=criterion, score=score, comment=comment, supervisor=supervisor,
                         created_at=o.created_at)
 
     def import_sessions(self, sessions: list[StoredSession]) -> int:
@@ -275,7 +299,7 @@ class Store:
                            "next_turn": len(x.turns)})
             for i, t in enumerate(x.turns):
                 d = t.model_dump(mode="json")
-                rows_t.append({"session_id": x.id, "index": i, "role": t.role, "text": t.text, "at": t.at,
+                rows_t.append({"session_id": x.id, "index": i, "role": t.role, "text": strip_controls(t.text), "at": t.at,
                                "source": t.source, "created_at": x.started_at,
                                "extra": {k: v for k, v in d.items() if k not in _TURN_FIELDS} or None})
             if x.card:
@@ -287,7 +311,7 @@ class Store:
         try:
             with self._write() as conn:
                 for n in names:
-                    conn.execute(_insert_ignore(self._engine, TraineeRow, {"name": n, "created_at": self._now()}))
+                    conn.execute(insert_ignore(self._engine, TraineeRow, {"name": n, "created_at": self._now()}))
                 for model, rows in ((SessionRow, rows_s), (TurnRow, rows_t), (ScoreCardRow, rows_c),
                                     (OverrideRow, rows_o)):
                     if rows:
@@ -375,22 +399,9 @@ class Store:
             return list(conn.scalars(select(TraineeRow.name).order_by(TraineeRow.name)))
 
 
-def _upgrade(conn: Connection) -> None:
-    """Bring a store made by an earlier version up to date (create_all adds tables, not columns)."""
-    cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
-    if "next_turn" not in cols:  # turn numbering moved into the sessions row
-        conn.execute(text("ALTER TABLE sessions ADD COLUMN next_turn INTEGER NOT NULL DEFAULT 0"))
-        conn.execute(text("UPDATE sessions SET next_turn = (SELECT COUNT(*) FROM turns "
-                          "WHERE turns.session_id = sessions.id)"))
-
-
-def _insert_ignore(engine: Engine, model: type[Base], values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the engine's dialect (two writers may add one trainee)."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model).values(**values).on_conflict_do_nothing()
+def _stale(session_id: str, stored: int, expect: int) -> StaleSession:
+    return StaleSession(f"session {session_id} has {stored} turns stored, this copy has seen {expect}: "
+                        "the conversation went on elsewhere; reload to continue")
 
 
 def _cause(e: SQLAlchemyError) -> str:

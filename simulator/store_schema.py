@@ -10,9 +10,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, DateTime, Engine, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, inspect, text)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 from simulator.models import CustomerState, Language, ScoreCard, Turn
@@ -42,9 +44,36 @@ class Base(DeclarativeBase):
 
 
 class TraineeRow(Base):
+    """An account (trainee or supervisor). `name` is the login id sessions are filed under; a
+    row without a password is a name typed in practice mode (or before accounts), kept so its
+    sessions stay attached until a supervisor issues it a password."""
+
     __tablename__ = "trainees"
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    display_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cohort: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str] = mapped_column(String(16), default="trainee", server_default="trainee")
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sso_issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class SignInFailureRow(Base):
+    """A failed sign-in, keyed by account or client address (shared by every replica)."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SettingRow(Base):
+    """Server-wide values every replica must share (the cookie-signing key)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SessionRow(Base):
@@ -204,3 +233,32 @@ def conditions(flt: SessionFilter) -> list[Any]:
     if flt.until is not None:
         conds.append(st.c.started_at < datetime.combine(flt.until + timedelta(days=1), time(), timezone.utc))
     return conds
+
+
+# ------------------------------------------------------------------------ migrations
+
+
+def upgrade(conn: Connection) -> None:
+    """Bring a store made by an earlier version up to date (create_all adds tables, not columns)."""
+    cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
+    if "next_turn" not in cols:  # turn numbering moved into the sessions row
+        conn.execute(text("ALTER TABLE sessions ADD COLUMN next_turn INTEGER NOT NULL DEFAULT 0"))
+        conn.execute(text("UPDATE sessions SET next_turn = (SELECT COUNT(*) FROM turns "
+                          "WHERE turns.session_id = sessions.id)"))
+    # Accounts: every typed trainee name becomes an account of that name (no password yet), so
+    # its sessions stay attached; a supervisor issues the password.
+    cols = {c["name"] for c in inspect(conn).get_columns("trainees")}
+    for name, ddl in (("display_name", "VARCHAR(100)"), ("cohort", "VARCHAR(64)"),
+                      ("role", "VARCHAR(16) NOT NULL DEFAULT 'trainee'"), ("password_hash", "VARCHAR(255)"),
+                      ("must_change", "BOOLEAN NOT NULL DEFAULT FALSE"), ("sso_issuer", "VARCHAR(255)")):
+        if name not in cols:
+            conn.execute(text(f"ALTER TABLE trainees ADD COLUMN {name} {ddl}"))
+
+
+def insert_ignore(engine: Engine, model: type[Base], values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the engine's dialect (two writers may add one trainee)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).values(**values).on_conflict_do_nothing()

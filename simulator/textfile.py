@@ -1,9 +1,20 @@
-"""Reading a user-supplied UTF-8 text file (or stdin) with one clear error for every failure."""
+"""User-supplied text: reading a UTF-8 file (or stdin) with one clear error for every failure,
+and stripping control characters before text is stored or shown."""
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
+
+# C0 and C1 control characters except tab (\x09) and newline (\x0a); \r is folded into \n first.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without NUL and other control characters (newline and tab kept): what is stored
+    and shown, so a pasted terminal escape or NUL byte never reaches the database or a page."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class TextFileError(Exception):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.web_server import (CHROMIUM, RunningApp, chat_count, launch_chromium, load_in_editor, open_page,
+from tests.web_server import (CHROMIUM, RunningApp, chat_count, load_in_editor, open_page,
                               pick, play_trainee, say, start_app, supervisor_login)
 
 pytestmark = [pytest.mark.browser,
@@ -23,15 +23,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> RunningApp:
     running = start_app(tmp_path_factory.mktemp("e2e"))
     yield running
     running.close()
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def test_trainee_completes_scenario_and_sees_score_card(app: RunningApp, browser) -> None:  # type: ignore[no-untyped-def]

@@ -410,9 +410,9 @@ def test_render_escapes_and_highlights_evidence() -> None:
 
 
 def test_supervisor_auth_tokens() -> None:
-    from simulator.web.auth import NotAuthorised, SupervisorAuth, SupervisorCredentials
+    from simulator.web.auth import Auth, NotAuthorised, SupervisorCredentials
 
-    auth = SupervisorAuth(SupervisorCredentials(user="coach", password="pw"))
+    auth = Auth(SupervisorCredentials(user="coach", password="pw"))
     assert auth.login("coach", "nope") is None and auth.login("other", "pw") is None
     token = auth.login(" coach ", "pw")
     assert token and auth.require(token) == "coach"
@@ -421,18 +421,25 @@ def test_supervisor_auth_tokens() -> None:
     auth.logout(token)
     with pytest.raises(NotAuthorised):
         auth.require(token)
-    disabled = SupervisorAuth(None)
+    disabled = Auth(None)
     assert not disabled.enabled and disabled.login("", "") is None
 
 
 def test_credentials_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.web.auth import SupervisorCredentials
+    from simulator.web.auth import ConfigError, SupervisorCredentials
 
     monkeypatch.delenv("SIMULATOR_SUPERVISOR_USER", raising=False)
-    monkeypatch.setenv("SIMULATOR_SUPERVISOR_PASSWORD", "pw")
-    assert SupervisorCredentials.from_env() is None  # both are needed
+    monkeypatch.delenv("SIMULATOR_SUPERVISOR_PASSWORD", raising=False)
+    assert SupervisorCredentials.from_env() is None  # neither set: no bootstrap supervisor
+    monkeypatch.setenv("SIMULATOR_SUPERVISOR_PASSWORD", "a long passphrase")
+    with pytest.raises(ConfigError, match="SIMULATOR_SUPERVISOR_USER is blank"):
+        SupervisorCredentials.from_env()
     monkeypatch.setenv("SIMULATOR_SUPERVISOR_USER", "coach")
-    assert SupervisorCredentials.from_env() == SupervisorCredentials(user="coach", password="pw")
+    assert SupervisorCredentials.from_env() == SupervisorCredentials(user="coach", password="a long passphrase")
+    for weak, why in (("   ", "is blank"), ("", "is blank"), ("short-pw", "8 characters long; use at least 12")):
+        monkeypatch.setenv("SIMULATOR_SUPERVISOR_PASSWORD", weak)
+        with pytest.raises(ConfigError, match=why):
+            SupervisorCredentials.from_env()
 
 
 def test_every_ui_string_has_both_languages() -> None:

@@ -20,11 +20,11 @@ from simulator.loading import Catalog  # noqa: E402
 from simulator.scoring import make_scorer  # noqa: E402
 from simulator.store import Store  # noqa: E402
 from simulator.web.app import build_app, launch  # noqa: E402
-from simulator.web.auth import SupervisorAuth, SupervisorCredentials  # noqa: E402
+from simulator.web.auth import Auth, SupervisorCredentials  # noqa: E402
 from simulator.web.services import Services  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SUPERVISOR = ("coach", "s3cret-pass")
+SUPERVISOR = ("coach", "s3cret-passphrase")
 
 
 def free_port() -> int:
@@ -46,7 +46,11 @@ class RunningApp:
 
 
 def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
-              backend: Any = None) -> RunningApp:
+              backend: Any = None, store_url: str | None = None, accounts: bool = False,
+              oidc: Any = None, port: int | None = None) -> RunningApp:
+    """The app on a free port; `accounts=True` requires sign-in (as on a shared server);
+    `oidc` (OIDCSettings) adds single sign-on."""
+    from simulator.accounts import Accounts, secret_key, shared_limiter
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
     for f in (REPO / "scenarios").glob("*.yaml"):
@@ -54,18 +58,50 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     catalog = Catalog.load([scen, REPO / "rubrics"])
     assert not catalog.problems, catalog.problems
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
-    services = Services(catalog=catalog, store=Store(f"sqlite:///{root / 'sim.db'}"), backend=backend or ScriptedCustomer(),
+    store = Store(store_url or f"sqlite:///{root / 'sim.db'}")
+    auth = Auth(creds, Accounts(store) if accounts else None, secret=secret_key(store), require_signin=accounts,
+                oidc=oidc, limiter=shared_limiter(store))
+    services = Services(catalog=catalog, store=store, backend=backend or ScriptedCustomer(),
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
-                        auth=SupervisorAuth(creds), scenario_dir=scen, draft_backend=ScriptedCustomer())
+                        auth=auth, scenario_dir=scen, draft_backend=ScriptedCustomer())
     demo = build_app(services)
     for attempt in range(3):
         try:  # another process may take the free port between the probe and the bind
-            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True)
+            url = launch(demo, "127.0.0.1", port or free_port(), block=False, quiet=True, services=services)
             break
         except OSError:
             if attempt == 2:
                 raise
     return RunningApp(url=url, services=services, demo=demo, root=root)
+
+
+# ----------------------------------------------------------------- accounts and sign-in
+
+def sign_in(url: str, login: str, password: str) -> str:
+    """Sign in through the real /auth/login form; the signed session cookie's value."""
+    import httpx
+    r = httpx.post(f"{url.rstrip('/')}/auth/login", data={"login": login, "password": password}, timeout=30)
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    return r.cookies["sim_session"]
+
+
+def new_account(app: RunningApp, login: str, role: str = "trainee") -> tuple[str, str]:
+    """An account made as a supervisor would, its one-time password replaced at first sign-in
+    through the real form: (login, password)."""
+    import httpx
+
+    from simulator.accounts import Accounts
+    issued = Accounts(app.services.store).create(login, login.title(), "cohort-1", role)  # type: ignore[arg-type]
+    password = f"{login}-own-passphrase"
+    r = httpx.post(f"{app.url.rstrip('/')}/auth/password", timeout=30, data={
+        "login": login, "current": issued.password, "new": password, "repeat": password})
+    assert r.status_code == 303 and r.cookies.get("sim_session"), (r.status_code, r.text[:300])
+    return login, password
+
+
+def signed_client(app: RunningApp, cookie: str):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+    return Client(app.url, verbose=False, download_files=False, headers={"Cookie": f"sim_session={cookie}"})
 
 
 # ----------------------------------------------------------------- browser flows (Playwright)

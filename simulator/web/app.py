@@ -17,8 +17,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # never phone home
 import gradio as gr  # noqa: E402
 
 from simulator.web import supervisor, trainee  # noqa: E402
-from simulator.web.auth import SupervisorAuth, SupervisorCredentials  # noqa: E402
+from simulator.web.auth import Auth, ConfigError, SupervisorCredentials  # noqa: E402
 from simulator.web.i18n import DEFAULT_LANG, LANG_CHOICES, Relabeller, t  # noqa: E402
+from simulator.web import identity  # noqa: E402
+from simulator.web.limits import DEFAULT_BODY_CAP, BodyCap, UploadCount, body_cap_from_env  # noqa: E402
 from simulator.web.services import Services  # noqa: E402
 
 QUEUE_MAX_SIZE = 256
@@ -32,9 +34,12 @@ THEME = gr.themes.Soft(font=["Noto Sans CJK JP", "Noto Sans JP", "ui-sans-serif"
 
 def build_app(services: Services) -> gr.Blocks:
     rl = Relabeller()
-    with gr.Blocks(title=t("app_title", DEFAULT_LANG), analytics_enabled=False) as demo:
+    # Cached output files (exports) are deleted an hour after they were made.
+    with gr.Blocks(title=t("app_title", DEFAULT_LANG), analytics_enabled=False,
+                   delete_cache=(600, 3600)) as demo:
         with gr.Row(elem_id="sim-header", equal_height=True):
             rl.value(gr.Markdown(f"# {t('app_title', DEFAULT_LANG)}", elem_id="sim-title"), "app_title", prefix="# ")
+            who = gr.HTML(identity.who_html(services, None, DEFAULT_LANG), elem_id="sim-who")
             lang = gr.Radio(LANG_CHOICES, value=DEFAULT_LANG, label=t("ui_language", DEFAULT_LANG),
                             elem_id="sim-lang", scale=0, min_width=220)
             rl.label(lang, "ui_language")
@@ -44,7 +49,7 @@ def build_app(services: Services) -> gr.Blocks:
                 tui = trainee.build(services, lang, rl)
             with gr.Tab(t("tab_supervisor", DEFAULT_LANG), id="supervisor", elem_id="sim-tab-supervisor") as tab_s:
                 rl.label(tab_s, "tab_supervisor")
-                supervisor.build(services, lang, rl)
+                sup = supervisor.build(services, lang, rl)
         lang.change(lambda lg: rl.updates(lg), lang, rl.components, api_visibility="private",
                     concurrency_limit=None, queue=False)
 
@@ -55,14 +60,30 @@ def build_app(services: Services) -> gr.Blocks:
 
         demo.load(refresh_choices, [tui.f_lang, tui.f_channel, tui.f_diff], tui.scenario,
                   api_visibility="private", concurrency_limit=None, queue=False)
+        identity.wire(services, demo, lang, who, tui, sup)
     return demo
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True,
-           quiet: bool = False, blocked: list[str] | None = None) -> str:
-    """Start serving; returns the local URL (blocks until stopped unless block=False)."""
+           quiet: bool = False, blocked: list[str] | None = None, services: Services | None = None,
+           body_cap: int = DEFAULT_BODY_CAP) -> str:
+    """Start serving; returns the local URL (blocks until stopped unless block=False).
+
+    In front of Gradio's routes: the body cap (413 before parsing), the sign-in gate and the
+    export guard (with `services`), and the sign-in pages."""
+    from starlette.middleware import Middleware
+
+    from simulator.web import signin
+    from simulator.web.exports import ExportGuard
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=8)
-    _, url, _ = demo.launch(
+    middleware = [Middleware(BodyCap, cap=body_cap)]
+    routes = []
+    if services is not None:
+        middleware += [Middleware(signin.SignInGate, auth=services.auth),
+                       Middleware(UploadCount, auth=services.auth),
+                       Middleware(ExportGuard, exports=services.exports, auth=services.auth)]
+        routes = signin.routes(services.auth)
+    _, url, _ = demo.launch(app_kwargs={"middleware": middleware, "routes": routes},
         server_name=host, server_port=port, max_threads=MAX_THREADS, max_file_size=MAX_FILE_SIZE,
         prevent_thread_lock=True, quiet=quiet, show_error=False, ssr_mode=False, footer_links=[],
         allowed_paths=[], blocked_paths=[".env", "data", *(blocked or [])], theme=THEME,
@@ -76,8 +97,15 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
     return url
 
 
-def default_services(backend_name: str | None = None) -> Services:
-    """Services from the environment and the shipped files (what `simulator serve` runs on)."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def default_services(backend_name: str | None = None, host: str = "127.0.0.1") -> Services:
+    """Services from the environment and the shipped files (what `simulator serve` runs on).
+
+    Sign-in is required when the server listens beyond loopback, when any account has a
+    password, or when SIMULATOR_REQUIRE_SIGNIN=1; otherwise it is a personal practice app."""
+    from simulator.accounts import Accounts, secret_key, shared_limiter
     from simulator.customers import make_backend
     from simulator.llm import LLMSettings
     from simulator.loading import data_dirs, default_catalog
@@ -86,24 +114,46 @@ def default_services(backend_name: str | None = None) -> Services:
 
     settings = LLMSettings.from_env()
     name = backend_name or ("openai" if settings.configured else "scripted")
+    credentials = SupervisorCredentials.from_env()
     catalog = default_catalog()
     for p in catalog.problems:
         print(f"warning: {p}", file=sys.stderr)
+    from simulator.web.oidc import OIDCSettings
+    oidc = OIDCSettings.from_env()
+    store = Store()
+    accounts = Accounts(store)
+    required = (host not in LOOPBACK or accounts.any_with_password() or oidc is not None
+                or os.environ.get("SIMULATOR_REQUIRE_SIGNIN", "").strip() in ("1", "true", "yes"))
+    if required and credentials is None and oidc is None and not accounts.any_with_password():
+        store.close()
+        raise ConfigError(
+            f"listening on {host} needs accounts, and none exist yet. Create the first supervisor by starting "
+            "with SIMULATOR_SUPERVISOR_USER=<login> SIMULATOR_SUPERVISOR_PASSWORD=<12+ characters>, sign in at "
+            "/login and add trainees on the supervisor page (Trainees tab); or serve on 127.0.0.1 for personal practice")
+    auth = Auth(credentials, accounts, secret=secret_key(store), require_signin=required, oidc=oidc,
+                limiter=shared_limiter(store))
     return Services(
-        catalog=catalog, store=Store(), backend=make_backend(name, settings if name == "openai" else None),
-        scorer_for=lambda rubric: make_scorer("auto", rubric, settings),
-        auth=SupervisorAuth(SupervisorCredentials.from_env()),
+        catalog=catalog, store=store, backend=make_backend(name, settings if name == "openai" else None),
+        scorer_for=lambda rubric: make_scorer("auto", rubric, settings), auth=auth,
         scenario_dir=data_dirs()[0], draft_backend=make_backend("scripted"))
 
 
 def cmd_serve(args: Any) -> int:
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        services = default_services(args.backend)
-    except Exception as e:  # bad DB URL, missing LLM settings: one clear line, no traceback
+        cap = body_cap_from_env()
+        services = default_services(args.backend, args.host)
+    except Exception as e:  # bad DB URL, weak password, missing LLM settings: one clear line, no traceback
         print(f"simulator serve: {e}", file=sys.stderr)
         return 1
-    if not services.auth.enabled:
+    if services.auth.require_signin:
+        print("sign-in required: trainees and supervisors sign in at /login", file=sys.stderr)
+    else:
+        print("personal practice mode: no sign-in on loopback (set SIMULATOR_REQUIRE_SIGNIN=1 or create "
+              "accounts to require it)", file=sys.stderr)
+    if services.auth.credentials is None and not services.auth.require_signin:
         print("note: supervisor page disabled (set SIMULATOR_SUPERVISOR_USER and SIMULATOR_SUPERVISOR_PASSWORD)",
               file=sys.stderr)
-    launch(build_app(services), args.host, args.port)
+    launch(build_app(services), args.host, args.port, services=services, body_cap=cap)
     return 0

@@ -7,7 +7,6 @@ supervisor downloads are byte-for-byte what `simulator export` writes.
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -192,7 +191,7 @@ def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller,
     msg = gr.HTML("")
 
     async def on_export(fmt_in: str, tr: str | None, sc: str | None, since: str | None, until: str | None,
-                        lang: str, s: Any) -> list[Any]:
+                        lang: str, s: Any, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         ctx.user(s, lang)
         from simulator.export import ExportError, NothingToReport, render_export, write_export
         from simulator.store import StoreError
@@ -201,8 +200,10 @@ def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller,
         flt = _filter(tr, sc, since, until, lang)
         try:
             result = await blocking(render_export, services.store, flt, fmt_in)
-            path = f"{tempfile.mkdtemp(prefix='sim-export-')}/sessions.{fmt_in}"
+            path = str(services.exports.new_path(fmt_in))
             await blocking(write_export, path, result.content)
+            signed_in = services.auth.principal(request)  # the file is served to this supervisor only
+            services.exports.register(path, signed_in.login if signed_in else None)
         except NothingToReport:
             return [None, render.error_html(t("err_export", lang, e="no session matches the filters"))]
         except (ExportError, StoreError) as e:

@@ -15,11 +15,11 @@ import pandas as pd
 from pydantic import BaseModel
 
 from simulator.models import Rubric, Scenario, ScoreCard, Turn
+from simulator.textfile import strip_controls
 from simulator.web.i18n import t
 
 MAX_MESSAGE_CHARS = 2000
 # C0 controls other than tab/newline only ever come from pasted junk; they break layout.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ChatLine(BaseModel):
@@ -31,7 +31,7 @@ class ChatLine(BaseModel):
 
 
 def safe(text: str) -> str:
-    return html.escape(_CONTROL.sub("", text), quote=True)
+    return html.escape(strip_controls(text), quote=True)
 
 
 def chat_messages(lines: list[ChatLine]) -> list[dict[str, Any]]:

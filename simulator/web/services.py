@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from simulator.customers.base import CustomerBackend
 from simulator.models import Rubric, Scenario
-from simulator.web.auth import SupervisorAuth
+from simulator.web.auth import Auth
+from simulator.web.exports import ExportFiles
 
 T = TypeVar("T")
 
@@ -24,15 +25,11 @@ class Services:
     store: Any                       # simulator.store.Store
     backend: CustomerBackend         # the customer engine trainees talk to
     scorer_for: Callable[[Any], Any]  # rubric -> Scorer (async __call__(transcript, scenario) -> ScoreCard)
-    auth: SupervisorAuth
+    auth: Auth                       # who is signed in (cookie), accounts, supervisor-tab tokens
     scenario_dir: Path               # where supervisors save scenario files
     draft_backend: CustomerBackend | None = None  # "try it" in the editor; scripted by default
     rubric_id: str = "default"
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
-
-    def session_lock(self, session_id: str) -> asyncio.Lock:
-        """The lock that keeps one trainee session to one conversation step at a time."""
-        return self._locks.setdefault(session_id, asyncio.Lock())
+    exports: ExportFiles = field(default_factory=ExportFiles)  # download files: owner-only, one hour
 
     def scenarios(self) -> dict[str, Scenario]:
         return dict(self.catalog.scenarios)

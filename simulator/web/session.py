@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from simulator.customers.base import CustomerReply
 from simulator.models import CustomerState, ScoreCard, Scenario, Transcript, Turn
+from simulator.textfile import strip_controls
 from simulator.web import render
 from simulator.web.i18n import t
 from simulator.web.render import MAX_MESSAGE_CHARS, ChatLine
@@ -89,6 +90,27 @@ def scenario_choices(services: Services, lang_f: str, channel: str, diff: str) -
     return out
 
 
+def trainee_of(services: Services, name: str | None, request: Any, lang: str) -> str:
+    """Whose attempt this is: the signed-in account when sign-in is required (a typed name
+    counts for nothing then), else the typed name (personal practice mode)."""
+    if services.auth.require_signin:
+        p = services.auth.principal(request)
+        if p is None:
+            raise UserError(t("err_signin", lang))
+        return p.login
+    return _check_name(name, lang)
+
+
+def check_owner(services: Services, st: TraineeState, request: Any, lang: str) -> None:
+    """A session is continued only by the account that started it."""
+    if services.auth.require_signin and st.session_id is not None:
+        p = services.auth.principal(request)
+        if p is None:
+            raise UserError(t("err_signin", lang))
+        if p.login != st.trainee:
+            raise UserError(t("err_not_yours", lang))
+
+
 def _check_name(name: str | None, lang: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -98,9 +120,15 @@ def _check_name(name: str | None, lang: str) -> str:
     return name
 
 
+def store_error(e: Exception, lang: str) -> str:
+    """What the trainee reads when a store write fails; a stale copy gets the reload message."""
+    from simulator.store import StaleSession
+    return t("err_stale", lang) if isinstance(e, StaleSession) else t("err_store", lang, e=e)
+
+
 def check_message(message: str | None, lang: str) -> str:
     """The message stripped, or UserError: empty, or over MAX_MESSAGE_CHARS (trainee chat and editor trial)."""
-    text = (message or "").strip()
+    text = strip_controls(message or "").strip()  # what is scored is exactly what is stored
     if not text:
         raise UserError(t("err_empty", lang))
     if len(text) > MAX_MESSAGE_CHARS:
@@ -109,8 +137,8 @@ def check_message(message: str | None, lang: str) -> str:
 
 
 async def start_session(services: Services, name: str | None, scenario_id: str | None, lang: str,
-                        st: TraineeState) -> TraineeState:
-    trainee = _check_name(name, lang)
+                        st: TraineeState, request: Any = None) -> TraineeState:
+    trainee = trainee_of(services, name, request, lang)
     if not scenario_id:
         raise UserError(t("err_no_scenario", lang))
     sc = services.scenarios().get(scenario_id)
@@ -121,7 +149,7 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
         sid = await blocking(services.store.start_session, trainee, sc.id, services.backend.name, reply.state,
                              language=sc.language)
         if reply.turn is not None:
-            await blocking(services.store.add_turn, sid, reply.turn, reply.state)
+            await blocking(services.store.add_turn, sid, reply.turn, reply.state, expect=0)
     except Exception as e:  # store errors carry the (masked) URL and cause
         raise UserError(t("err_store", lang, e=e)) from e
     turns = [reply.turn] if reply.turn else []
@@ -130,15 +158,26 @@ async def start_session(services: Services, name: str | None, scenario_id: str |
                         turns=turns, lines=lines, info=reply.notice or "")
 
 
-async def resume_session(services: Services, name: str | None, lang: str) -> TraineeState:
-    """Pick up this trainee's newest unfinished session (e.g. after a closed tab or a server
-    restart): every turn the trainee saw was committed, so the transcript and state are whole."""
-    trainee = _check_name(name, lang)
+async def open_choices(services: Services, trainee: str) -> list[tuple[str, str]]:
+    """(label, session id) of the trainee's unfinished sessions, newest first: the resume picker."""
     open_ = await blocking(services.store.open_sessions, trainee)
-    known = [o for o in open_ if o.scenario in services.scenarios()]
+    return [(f"{o.started_at:%Y-%m-%d %H:%M} · {o.scenario} · {o.turns}", o.id)
+            for o in open_ if o.scenario in services.scenarios()]
+
+
+async def resume_session(services: Services, name: str | None, lang: str, request: Any = None,
+                         session_id: str | None = None) -> TraineeState:
+    """Pick up one of this trainee's unfinished sessions — the one chosen, else the newest —
+    (e.g. after a closed tab or a server restart): every turn the trainee saw was committed, so
+    the transcript and state are whole. With sign-in, "this trainee" is the signed-in account,
+    never a typed name, and only its own sessions can be chosen."""
+    trainee = trainee_of(services, name, request, lang)
+    known = [sid for _, sid in await open_choices(services, trainee)]
     if not known:
         raise UserError(t("err_no_open", lang, name=trainee))
-    stored = await blocking(services.store.get_session, known[0].id)
+    if session_id and session_id not in known:
+        raise UserError(t("err_not_yours", lang))
+    stored = await blocking(services.store.get_session, session_id or known[0])
     lines = [ChatLine(role=x.role, text=x.text, at=x.at) for x in stored.turns]
     return TraineeState(trainee=trainee, scenario_id=stored.scenario, session_id=stored.id,
                         customer=stored.state, turns=stored.turns, lines=lines, info=t("resumed", lang))
@@ -152,9 +191,9 @@ async def finish(services: Services, st: TraineeState, lang: str, by_customer: b
     if not state.ended:
         state = state.model_copy(update={"ended": True, "ended_by": "trainee"})
     try:
-        await blocking(services.store.end_session, st.session_id, state)
+        await blocking(services.store.end_session, st.session_id, state, expect=len(st.turns))
     except Exception as e:
-        raise UserError(t("err_store", lang, e=e)) from e
+        raise UserError(store_error(e, lang)) from e
     try:
         scorer = services.scorer_for(services.rubric())
         card: ScoreCard = await scorer(Transcript(scenario=sc.id, turns=st.turns), sc)
@@ -169,19 +208,20 @@ async def finish(services: Services, st: TraineeState, lang: str, by_customer: b
 
 
 async def converse(services: Services, st: TraineeState, message: str, lang: str,
-                   hold_seconds: int = 0) -> AsyncIterator[Step]:
+                   hold_seconds: int = 0, request: Any = None) -> AsyncIterator[Step]:
     """The trainee's message (or a silent hold), then the customer's streamed reply; ends the
     contact and scores it when the customer hangs up. Errors come back in `state.error`.
 
-    One step per session at a time: a second click while the customer is still replying would
-    start from the same (stale) state and fork the conversation, so it is refused instead."""
-    lock = services.session_lock(st.session_id or "")
-    if lock.locked():
-        yield Step(state=st.model_copy(update={"error": t("err_busy", lang), "info": ""}))
+    Every write names the turn index this state was computed from, and the store refuses it
+    once the session went on elsewhere (a second tab, a double click, another replica), so a
+    conversation never forks; the page then asks the trainee to reload."""
+    try:
+        check_owner(services, st, request, lang)
+    except UserError as e:
+        yield Step(state=st.model_copy(update={"error": str(e), "info": ""}))
         return
-    async with lock:
-        async for step in _converse(services, st, message, lang, hold_seconds):
-            yield step
+    async for step in _converse(services, st, message, lang, hold_seconds):
+        yield step
 
 
 async def _converse(services: Services, st: TraineeState, message: str, lang: str,
@@ -203,9 +243,9 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
     if text:
         mine = Turn(role="trainee", text=text, at=st.customer.clock, source="trainee")
         try:
-            await blocking(services.store.add_turn, st.session_id, mine, st.customer)
+            await blocking(services.store.add_turn, st.session_id, mine, st.customer, expect=len(turns))
         except Exception as e:
-            yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
+            yield Step(state=st.model_copy(update={"error": store_error(e, lang)}))
             return
         turns.append(mine)
         lines.append(ChatLine(role="trainee", text=text, at=mine.at))
@@ -231,9 +271,9 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
         return
     if reply.turn is not None:
         try:
-            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state)
+            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state, expect=len(turns))
         except Exception as e:
-            yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
+            yield Step(state=st.model_copy(update={"error": store_error(e, lang)}))
             return
         turns = [*turns, reply.turn]
         lines = [*lines, ChatLine(role="customer", text=reply.turn.text, at=reply.turn.at)]

@@ -7,7 +7,6 @@ so the API endpoints refuse trainees and anonymous gradio_client callers alike.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import re
@@ -20,8 +19,8 @@ import gradio as gr
 from pydantic import BaseModel, Field
 
 from simulator.models import CustomerState, Scenario, Turn
-from simulator.web import dashboard, render
-from simulator.web.auth import NotAuthorised
+from simulator.web import accounts_tab, dashboard, render
+from simulator.web.auth import NotAuthorised, TooManyAttempts
 from simulator.web.i18n import Relabeller, t
 from simulator.web.render import ChatLine
 from simulator.web.session import UserError, check_message
@@ -139,7 +138,7 @@ def scenario_files(services: Services) -> list[str]:
 # ------------------------------------------------------------------------------- layout
 
 
-def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
+def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:
     lg = "ja"
     ctx = Ctx(services)
     st = gr.State(SupervisorState())
@@ -172,18 +171,31 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
             with gr.Tab(t("t_export", lg), id="export") as tab_x:
                 rl.label(tab_x, "t_export")
                 dashboard.build_export(ctx, st, lang_radio, rl, dash)
+            with gr.Tab(t("t_accounts", lg), id="accounts") as tab_a:
+                rl.label(tab_a, "t_accounts")
+                accounts_tab.build(ctx, st, lang_radio, rl)
 
-    async def on_login(u: str, p: str, lang: str, s: SupervisorState) -> list[Any]:
-        token = services.auth.login(u or "", p or "")
-        if token is None:
-            await asyncio.sleep(0.5)  # slows password guessing; the queue limit caps parallel tries
-            return [s, render.error_html(t("login_failed" if enabled else "sup_disabled", lang)),
-                    gr.update(), gr.update(visible=False), "", gr.update(value=""), gr.update()]
+    def enter(token: str, lang: str, s: SupervisorState) -> list[Any]:
+        """The tab once signed in (by the form, or by the session cookie on page load)."""
         name = services.auth.user_for(token) or ""
         files = scenario_files(services)
         return [s.model_copy(update={"token": token}), "", gr.update(visible=False), gr.update(visible=True),
                 render.info_html(t("login_ok", lang, u=name)),
                 gr.update(value=""), ] + [gr.update(choices=files, value=files[0] if files else None)]
+
+    async def on_login(u: str, p: str, lang: str, s: SupervisorState,
+                       request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
+        address = request.client.host if request is not None and request.client else "?"
+        try:
+            # Failures are counted per account and per client address (limits.SignInLimiter) and logged.
+            token = await blocking(services.auth.login, u or "", p or "", address)
+            message = t("login_failed" if enabled else "sup_disabled", lang)
+        except TooManyAttempts as e:
+            token, message = None, str(e)
+        if token is None:
+            return [s, render.error_html(message),
+                    gr.update(), gr.update(visible=False), "", gr.update(value=""), gr.update()]
+        return enter(token, lang, s)
 
     outs = [st, login_msg, login_col, main_col, who, pw, ed["load_dd"]]
     login.click(on_login, [user, pw, lang_radio, st], outs, api_name="supervisor_login", concurrency_limit=4)
@@ -202,6 +214,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
         return gr.update() if name is None else render.info_html(t("login_ok", lang, u=name))
 
     lang_radio.change(on_language, [lang_radio, st], who, api_visibility="private", concurrency_limit=8)
+    return {"state": st, "outputs": outs, "enter": enter}
 
 
 def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:

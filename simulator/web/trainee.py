@@ -11,8 +11,8 @@ import pandas as pd
 from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import Services
-from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, converse, scenario_of,
-                                   finish, history_frames, resume_session, scenario_choices,
+from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, check_owner, converse,
+                                   finish, history_frames, resume_session, scenario_choices, scenario_of,
                                    start_session)
 
 
@@ -47,6 +47,7 @@ class TraineeUI:
     again: gr.Button
     history: gr.Dataframe
     trend: gr.LinePlot
+    resume_pick: gr.Dropdown
 
     def view_outputs(self) -> list[Any]:
         return [self.state, self.brief, self.clock, self.notice, self.chat, self.chat_row, self.email_col,
@@ -125,6 +126,11 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
                                    elem_classes=["sim-btn"]), "start")
         resume = rl.value(gr.Button(t("resume", lang0), scale=1, elem_id="sim-resume", elem_classes=["sim-btn"]),
                           "resume")
+        # Which unfinished session to resume (own sessions only; filled on load when signed in).
+        # "" (the default, so API callers may leave it out) means the newest.
+        resume_pick = rl.label(gr.Dropdown([("", "")], value="", label=t("resume_pick", lang0), scale=2,
+                                           allow_custom_value=True,  # checked against own sessions in resume_session
+                                           elem_id="sim-resume-pick"), "resume_pick")
     notice = gr.HTML("", elem_id="sim-notice")
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
@@ -170,7 +176,7 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
 
     ui = TraineeUI(state, f_lang, f_channel, f_diff, scenario, name, start, resume, brief, clock, notice, chat, chat_row,
                    msg, send, email_col, email, send_email, hold_row, hold_s, hold, end, card_col, card, chart,
-                   transcript, again, history, trend)
+                   transcript, again, history, trend, resume_pick)
     _wire(services, ui, lang_radio)
     return ui
 
@@ -205,9 +211,10 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.scenario.change(preview, [ui.scenario, lang_radio, ui.state], ui.brief, api_visibility="private",
                        concurrency_limit=None)
 
-    async def on_start(name: str, scenario_id: str, lang: str, st: TraineeState) -> list[Any]:
+    async def on_start(name: str, scenario_id: str, lang: str, st: TraineeState,
+                       request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         try:
-            st = await start_session(services, name, scenario_id, lang, st)
+            st = await start_session(services, name, scenario_id, lang, st, request)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e), "info": ""}), lang)
         return view(services, st, lang, clear_inputs=True, history=await history_frames(services, st.trainee, lang))
@@ -215,23 +222,26 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
     ui.start.click(on_start, [ui.name, ui.scenario, lang_radio, ui.state], outs, api_name="start",
                    concurrency_limit=16)
 
-    async def on_resume(name: str, lang: str, st: TraineeState) -> list[Any]:
+    async def on_resume(name: str, lang: str, session_id: str | None, st: TraineeState,
+                        request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         try:
-            st = await resume_session(services, name, lang)
+            st = await resume_session(services, name, lang, request, session_id)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e), "info": ""}), lang)
         return view(services, st, lang, clear_inputs=True, history=await history_frames(services, st.trainee, lang))
 
-    ui.resume.click(on_resume, [ui.name, lang_radio, ui.state], outs, api_name="resume", concurrency_limit=16)
+    ui.resume.click(on_resume, [ui.name, lang_radio, ui.resume_pick, ui.state], outs, api_name="resume",
+                    concurrency_limit=16)
 
-    async def on_again(lang: str, st: TraineeState) -> list[Any]:
-        return await on_start(st.trainee, st.scenario_id or "", lang, st)
+    async def on_again(lang: str, st: TraineeState, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
+        return await on_start(st.trainee, st.scenario_id or "", lang, st, request)
 
     ui.again.click(on_again, [lang_radio, ui.state], outs, api_name="try_again", concurrency_limit=16)
 
-    async def on_send(message: str, lang: str, st: TraineeState, hold_seconds: int = 0):  # async generator
+    async def on_send(message: str, lang: str, st: TraineeState, request: gr.Request = None,  # type: ignore[assignment]
+                      hold_seconds: int = 0):  # async generator
         first = True
-        async for step in converse(services, st, message, lang, hold_seconds):
+        async for step in converse(services, st, message, lang, hold_seconds, request):
             history = await history_frames(services, step.state.trainee, lang) if step.scored else None
             yield view(services, step.state, lang, clear_inputs=first and not step.state.error,
                        full=step.scored, history=history)
@@ -244,7 +254,8 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
                   concurrency_limit=32, concurrency_id="send")
     ui.send_email.click(on_send, [ui.email, lang_radio, ui.state], outs, api_name="send_email", concurrency_limit=32)
 
-    async def on_hold(seconds: float | None, lang: str, st: TraineeState):
+    async def on_hold(seconds: float | None, lang: str, st: TraineeState,
+                      request: gr.Request = None):  # type: ignore[assignment]
         sc = scenario_of(services, st)
         try:
             if st.customer is None:
@@ -256,22 +267,22 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
         except UserError as e:
             yield view(services, st.model_copy(update={"error": str(e), "info": ""}), lang, full=False)
             return
-        async for out in on_send("", lang, st, hold_seconds=int(seconds)):
+        async for out in on_send("", lang, st, request, hold_seconds=int(seconds)):
             yield out
 
     ui.hold.click(on_hold, [ui.hold_s, lang_radio, ui.state], outs, api_name="hold", concurrency_limit=32)
 
-    async def on_end(lang: str, st: TraineeState) -> list[Any]:
+    async def on_end(lang: str, st: TraineeState, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         if st.customer is None or st.session_id is None:
             return view(services, st.model_copy(update={"error": t("err_not_started", lang)}), lang)
+        try:
+            check_owner(services, st, request, lang)
+        except UserError as e:
+            return view(services, st.model_copy(update={"error": str(e)}), lang)
         if st.card is not None:
             return view(services, st.model_copy(update={"error": t("err_ended", lang)}), lang)
-        lock = services.session_lock(st.session_id)
-        if lock.locked():
-            return view(services, st.model_copy(update={"error": t("err_busy", lang)}), lang)
         try:
-            async with lock:
-                st = await finish(services, st, lang, by_customer=False)
+            st = await finish(services, st, lang, by_customer=False)
         except UserError as e:
             return view(services, st.model_copy(update={"error": str(e)}), lang)
         return view(services, st, lang, history=await history_frames(services, st.trainee, lang))
