@@ -19,6 +19,7 @@ from simulator.llm import LLMConfigError, LLMSettings, make_client
 from simulator.loading import default_catalog, load_rubric
 from simulator.models import Rubric, ScoreCard, Transcript
 from simulator.scoring import HeuristicScorer, make_scorer
+from simulator.scoring.card import scorer_name
 from simulator.scoring.judge import FABRICATED_FLAG, FALLBACK_FLAG, LLMJudge, response_schema
 from simulator.scoring.manipulation import FLAG as MANIPULATION
 
@@ -70,6 +71,8 @@ def test_valid_answer_becomes_an_llm_card(srv: FakeOpenAI, rubric: Rubric) -> No
     srv.script(answer({"empathy": 4, "unspoken_needs": 3, "wait_time": 4}, strong_evidence()))
     card = run(judge_for(srv, rubric), load(STRONG))
     assert card.judge == "llm" and card.flags == []
+    assert card.judge_model == "judge-model"  # named on the card, in exports and reports
+    assert scorer_name(card, "en") == "LLM judge (judge-model)"
     assert [c.score for c in card.criteria] == [4, 3, 4]
     assert card.total == pytest.approx((35 * 4 + 35 * 3 + 30 * 4) / 100 * 25, abs=0.05)
     assert card.criterion("empathy").evidence[0].quote == "ご心配でしたよね"

@@ -204,7 +204,12 @@ class LLMJudge:
                 score = heuristic.score  # never let a plea to the grader raise a score
                 cflags.append(CAPPED_FLAG)
                 note += f" [manipulation attempt in the transcript: capped at the heuristic level {score}]"
+            own = got.feedback.strip()  # the model's paragraph, else the heuristic's lists with its text
             criteria.append(CriterionScore(id=c.id, score=score, evidence=evidence,
-                                           feedback=got.feedback.strip() or heuristic.feedback,
+                                           feedback=own or heuristic.feedback,
+                                           went_well=[] if own else heuristic.went_well,
+                                           try_next=[] if own else heuristic.try_next,
                                            explanation=got.reasoning.strip() + note, flags=cflags))
-        return assemble(transcript.scenario, self.rubric, "llm", criteria, flags)
+        card = assemble(transcript.scenario, self.rubric, "llm", criteria, flags)
+        card.judge_model = self.model
+        return card
