@@ -215,13 +215,18 @@ def test_supervisor_dashboard_override_and_export(app: RunningApp) -> None:
     s = login(app)
     table, avg, trend = s.predict("Dana", "", "", "", "en", api_name="/dashboard")[:3]
     assert table["data"] and table["data"][0][1] == "Dana"
+    assert table["data"][0][6] == "Heuristic scorer (rules)"  # named for what it is, not "AI"
+    # charts are SVG with English axis titles, one point for Dana's single attempt
+    assert "<svg" in avg and "Average level (0-4)" in avg and "Empathy" in avg
+    assert "<svg" in trend and "Attempt" in trend and "Total score" in trend and "Dana" in trend
+    assert trend.count('id="sim-line-') == 1
     sid = table["data"][0][-1]
     card, transcript = s.predict(sid, "en", api_name="/open_session")[:2]
     assert "sim-total" in card and "call the carrier" in transcript
     msg = s.predict(sid, "empathy", 4, "", "en", api_name="/override_score")[0]
     assert "comment" in msg
     msg = s.predict(sid, "empathy", 4, "Named the worry first; full marks.", "en", api_name="/override_score")[0]
-    assert "Overrode empathy" in msg
+    assert "Overrode Empathy (feelings before procedure) to 4" in msg  # the rubric's name, not the id
     assert app.services.store.get_session(sid).latest_overrides()["empathy"].supervisor == SUPERVISOR[0]
     # the dashboard shows the AI's total and the final one, the supervisor's level weighed in
     table = s.predict("Dana", "", "", "", "en", api_name="/dashboard")[0]

@@ -158,3 +158,39 @@ def load_in_editor(page, file_name: str) -> None:  # type: ignore[no-untyped-def
     pick(page, "sim-ed-file", file_name)
     page.locator("#sim-ed-load").click()
     page.locator("#sim-validation.ok").wait_for(timeout=15_000)
+
+
+# ------------------------------------------------------------------ a cohort for the dashboard
+
+COHORT = {  # trainee -> transcripts in tests/data/transcripts, oldest attempt first
+    "山田 花子": ["bride-ja-weak", "delivery-ja-weak", "bride-ja-strong"],
+    "佐藤 健": ["apple-ja-weak", "delivery-ja-strong"],
+    "Dana Whitfield": ["bride-en-weak", "delivery-en-weak", "delivery-en-strong", "bride-en-strong"],
+    "鈴木 一": ["apple-ja-strong"],  # one attempt: it must still show as a point
+}
+
+
+def seed_cohort(services: Services, cohort: dict[str, list[str]] | None = None) -> dict[str, int]:
+    """Store scored sessions (heuristic scorer, default rubric) straight into the app's store, as
+    the trainee page would have; returns trainee -> attempts."""
+    import json
+
+    from simulator.models import Transcript
+    from simulator.scoring import HeuristicScorer
+
+    scorer = HeuristicScorer(services.catalog.rubric("default"))
+    store, data = services.store, REPO / "tests" / "data" / "transcripts"
+    cohort = cohort or COHORT
+    for round_ in range(max(len(v) for v in cohort.values())):  # interleaved, like a real week
+        for trainee, names in cohort.items():
+            if round_ >= len(names):
+                continue
+            tr = Transcript.model_validate(json.loads((data / f"{names[round_]}.json").read_text(encoding="utf-8")))
+            sc = services.catalog.scenarios[tr.scenario]
+            state = ScriptedCustomer().start(sc, seed=0).state
+            sid = store.start_session(trainee, sc.id, "scripted", state, language=sc.language)
+            for turn in tr.turns:
+                store.add_turn(sid, turn, state)
+            store.end_session(sid, state)
+            store.save_score(sid, scorer.score(tr, sc))
+    return {k: len(v) for k, v in cohort.items()}

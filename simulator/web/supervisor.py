@@ -186,9 +186,11 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> None:
                 gr.update(value=""), ] + [gr.update(choices=files, value=files[0] if files else None)]
 
     outs = [st, login_msg, login_col, main_col, who, pw, ed["load_dd"]]
-    login.click(on_login, [user, pw, lang_radio, st], outs, api_name="supervisor_login", concurrency_limit=4)
+    # The dashboard is filled right after sign-in: nobody should have to click Refresh first.
+    login.click(on_login, [user, pw, lang_radio, st], outs, api_name="supervisor_login",
+                concurrency_limit=4).then(**dash["reload"])
     pw.submit(on_login, [user, pw, lang_radio, st], outs, api_visibility="private", concurrency_limit=4,
-              concurrency_id="login")
+              concurrency_id="login").then(**dash["reload"])
 
     def on_logout(s: SupervisorState) -> list[Any]:
         services.auth.logout(s.token)
