@@ -107,6 +107,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "yaml": ("シナリオYAML", "Scenario YAML"),
     "validation": ("検証結果", "Validation"),
     "valid": ("問題ありません: {id}", "Valid: {id}"),
+    "more_problems": ("ほかに {n} 件の問題があります（上から順に直してください）。", "{n} more problem(s); fix the ones above first."),
     "file_name": ("保存ファイル名", "File name"),
     "save": ("上書き保存", "Save"), "save_new": ("新しいファイルとして保存", "Save as new file"),
     "saved": ("{f} に保存しました。", "Saved to {f}."),

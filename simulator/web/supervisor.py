@@ -20,7 +20,8 @@ import gradio as gr
 from pydantic import BaseModel, Field
 
 from simulator.models import CustomerState, Scenario, Turn
-from simulator.web import dashboard, render
+from simulator.semantics import Problem
+from simulator.web import dashboard, problems, render
 from simulator.web.auth import NotAuthorised
 from simulator.web.i18n import Relabeller, t
 from simulator.web.render import ChatLine
@@ -62,23 +63,69 @@ class Ctx:
 # -------------------------------------------------------------------------- editor logic
 
 
-def validate_text(text: str, file_name: str) -> tuple[Scenario | None, list[str]]:
-    """The draft as a Scenario, or the loader's FILE:LINE:COL lines (named after `file_name`)."""
+def validate_text(text: str, file_name: str) -> tuple[Scenario | None, list[Problem]]:
+    """The draft as a Scenario, or the loader's problems (their FILE named after `file_name`)."""
     from simulator.loading import LoadError, load_scenario
     try:
         return load_scenario(file_name or "draft.yaml", text=text), []
     except LoadError as e:
-        return None, [str(p) for p in e.problems]
+        return None, list(e.problems)
+
+
+MAX_SHOWN = 8  # a broken indent can make dozens; the first few say where to look
 
 
 def validation_html(text: str, file_name: str, lang: str) -> str:
+    """✓ or the problems, each as its FILE:LINE:COL line in `lang` with the draft's line under
+    it (caret at the column); data-lines tells the editor which lines to mark (MARK_LINES_JS)."""
     if not (text or "").strip():
         return ""
-    sc, problems = validate_text(text, file_name)
+    sc, found = validate_text(text, file_name)
     if sc is not None:
         return f"<div class='sim-validation ok' id='sim-validation'>✓ {render.safe(t('valid', lang, id=sc.id))}</div>"
-    body = "\n".join(render.safe(p) for p in problems)
-    return f"<div class='sim-validation bad' id='sim-validation'>{body}</div>"
+    items, marked = [], []
+    for p in found[:MAX_SHOWN]:
+        item = f"<div class='sim-problem'>{render.safe(problems.line(p, lang))}"
+        ex = problems.excerpt(text, p)
+        if ex is not None:
+            n, src, col = ex
+            marked.append(str(n))
+            gutter = f"{n:>4} | "
+            item += (f"<pre class='sim-excerpt'><span class='sim-excerpt-line'>{render.safe(gutter + src)}</span>\n"
+                     f"{' ' * (len(gutter) + col - 1)}^</pre>")
+        items.append(item + "</div>")
+    if len(found) > MAX_SHOWN:
+        items.append(f"<div class='sim-problem'>{render.safe(t('more_problems', lang, n=len(found) - MAX_SHOWN))}</div>")
+    return (f"<div class='sim-validation bad' id='sim-validation' data-lines='{','.join(dict.fromkeys(marked))}'>"
+            f"{''.join(items)}</div>")
+
+
+# Marks the offending lines inside the editor: a tinted band under each line named in the
+# validation's data-lines, drawn in CodeMirror's scroller (the layer its own selection uses),
+# never in its content, which CodeMirror owns. Runs in the browser after each validation.
+MARK_LINES_JS = """(html) => {
+  const root = document.querySelector('#sim-ed-code');
+  const content = root && root.querySelector('.cm-content');
+  const tile = content && (content.cmTile || content.cmView);
+  const view = tile && (tile.view || (tile.root && tile.root.view));
+  if (!view) return [];
+  const scroller = view.scrollDOM;
+  scroller.querySelectorAll('.sim-bad-line').forEach(e => e.remove());
+  const m = /data-lines='([0-9,]*)'/.exec(html || '');
+  if (!m || !m[1]) return [];
+  const offset = view.documentTop - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  for (const n of m[1].split(',').map(Number)) {
+    if (n < 1 || n > view.state.doc.lines) continue;
+    const block = view.lineBlockAt(view.state.doc.line(n).from);
+    const band = document.createElement('div');
+    band.className = 'sim-bad-line';
+    band.dataset.line = String(n);
+    band.style.top = (block.top + offset) + 'px';
+    band.style.height = block.height + 'px';
+    scroller.appendChild(band);
+  }
+  return [];
+}"""
 
 
 def save_file(services: Services, text: str, file_name: str, st: SupervisorState, lang: str,
@@ -86,9 +133,9 @@ def save_file(services: Services, text: str, file_name: str, st: SupervisorState
     """Write the draft; never overwrite a file someone else changed since it was loaded."""
     if not FILE_RE.match(file_name or ""):
         raise Denied(t("err_bad_filename", lang, f=file_name))
-    sc, problems = validate_text(text, file_name)
+    sc, found = validate_text(text, file_name)
     if sc is None:
-        raise Denied(t("err_invalid_draft", lang) + "\n" + "\n".join(problems))
+        raise Denied(t("err_invalid_draft", lang) + "\n" + "\n".join(problems.line(p, lang) for p in found))
     path = services.scenario_dir / file_name
     with _SAVE_LOCK:
         if as_new or st.loaded_file != file_name:
@@ -265,6 +312,7 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 
     code.change(on_validate, [code, fname, lang_radio, st], validation, api_name="validate_scenario",
                 trigger_mode="always_last", concurrency_limit=8, show_progress="hidden")
+    validation.change(None, [validation], None, js=MARK_LINES_JS, api_visibility="private", queue=False)
 
     def saver(as_new: bool) -> Any:
         def on_save(text: str, fname_in: str, lang: str, s: SupervisorState) -> list[Any]:
@@ -286,9 +334,10 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 
     def on_try_start(text: str, fname_in: str, lang: str, s: SupervisorState) -> list[Any]:
         ctx.user(s, lang)
-        sc, problems = validate_text(text or "", fname_in or "draft.yaml")
+        sc, found = validate_text(text or "", fname_in or "draft.yaml")
         if sc is None:
-            return [s, gr.update(), render.error_html(t("err_invalid_draft", lang) + " " + "; ".join(problems[:3]))]
+            return [s, gr.update(), render.error_html(t("err_invalid_draft", lang) + " "
+                                                      + "; ".join(problems.line(p, lang) for p in found[:3]))]
         reply = backend.start(sc, seed=0)
         lines = [ChatLine(role="customer", text=reply.turn.text, at=reply.turn.at)] if reply.turn else []
         s = s.model_copy(update={"trial_scenario": sc, "trial_state": reply.state, "trial_lines": lines})
