@@ -131,17 +131,28 @@ TRAINEE_LINES_JA = [
 ]
 
 
-def play_trainee(page, name: str = "山田 花子", scenario: str = "catalog-bride-ja") -> None:  # type: ignore[no-untyped-def]
+TRAINEE_LINES_EN = [
+    "So this is your second call about it, and it still hasn't arrived. You must have been worried. We agreed to "
+    "send it by courier and I'm afraid our staff made a mistake and it was never sent. I'm so sorry.",
+    "If I arrange it now, we can still make the 4 pm cut-off and ship it today. May I ask whether it's for a "
+    "special occasion?",
+    "Congratulations! I'll ship it by courier by 4 pm today, so it will reach you tomorrow morning.",
+]
+
+
+def play_trainee(page, name: str = "山田 花子", scenario: str = "catalog-bride-ja",  # type: ignore[no-untyped-def]
+                 lines: list[str] | None = None) -> None:
+    lines = lines or TRAINEE_LINES_JA
     page.locator("#sim-name input, #sim-name textarea").first.fill(name)
     pick(page, "sim-scenario", scenario)
     page.locator("#sim-start").click()
     page.locator("#sim-chat [data-testid='bot']").first.wait_for(timeout=15_000)
-    say(page, TRAINEE_LINES_JA[0])
+    say(page, lines[0])
     page.locator("#sim-hold-seconds input").fill("40")
     before = chat_count(page)
     page.locator("#sim-hold").click()
     wait_for_reply(page, before, 2)  # the hold notice, then the customer reacting to 40 s of silence
-    for line in TRAINEE_LINES_JA[1:]:
+    for line in lines[1:]:
         say(page, line)
     page.locator("#sim-end").click()
     page.locator("#sim-total").wait_for(timeout=20_000)

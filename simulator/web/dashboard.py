@@ -158,7 +158,8 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         transcript = gr.HTML("", elem_id="sim-d-transcript")
     rl.value(gr.Markdown(f"#### {t('override', lg)}"), "override", prefix="#### ")
     with gr.Row():
-        crit = rl.label(gr.Dropdown([], label=t("criterion", lg), elem_id="sim-d-crit"), "criterion")
+        crit = rl.label(gr.Dropdown([], label=t("criterion", lg), elem_id="sim-d-crit", scale=2, min_width=240),
+                        "criterion")
         score = rl.label(gr.Number(value=2, precision=0, label=t("score", lg),
                                    elem_id="sim-d-score"), "score")
         comment = rl.label(gr.Textbox(label=t("comment", lg), scale=3, max_lines=3, elem_id="sim-d-comment"), "comment")
