@@ -77,6 +77,13 @@ def test_trainee_plays_scores_and_sees_own_history(app: RunningApp) -> None:
     assert 0 <= total <= 100
     assert "sim-transcript" in out[TRANSCRIPT]
     assert out[HISTORY]["data"] and out[HISTORY]["data"][0][1] == "catalog-bride-ja"
+    assert out[HISTORY]["headers"] == ["日時", "シナリオ", "合計"]
+    # charts in the UI language; a lone first attempt is still a point on the trend
+    assert "<svg" in out[CHART] and "レベル（0〜4）" in out[CHART] and "共感" in out[CHART]
+    assert "受講回（回目）" in out[TREND] and "合計点" in out[TREND]
+    assert out[TREND].count('id="sim-line-0"') == 1 and "<use" in out[TREND]
+    assert "良かった点" in out[CARD] or "次に試すこと" in out[CARD]
+    assert "ルールベース採点" in out[CARD] and "heuristic" not in out[CARD]
 
     sessions = app.services.store.list_sessions(trainee="佐藤 花子")
     assert len(sessions) == 1 and sessions[0].total == pytest.approx(total, abs=0.05)

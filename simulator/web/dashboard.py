@@ -106,14 +106,6 @@ def trend_chart(sessions: list[Any], lang: str) -> Trend:
                  trainees=len(by))
 
 
-def chart_html(chart: charts.BarChart | charts.LineChart | None, elem: str, lang: str, note: str = "") -> str:
-    if chart is None:
-        return f"<div class='sim-empty' id='{elem}-empty'>{render.safe(t('no_scored', lang))}</div>"
-    fig = charts.bar_figure(chart) if isinstance(chart, charts.BarChart) else charts.line_figure(chart)
-    caption = f"<p class='sim-chart-note'>{render.safe(note)}</p>" if note else ""
-    return f"<div class='sim-chart' id='{elem}-svg'>{charts.to_svg(fig, elem)}</div>{caption}"
-
-
 def dashboard_view(sessions: list[Any], rubric: Rubric | None, lang: str,
                    rubrics: Mapping[str, Rubric]) -> tuple[pd.DataFrame, str, str, str]:
     """Table, summary line, averages chart and trend chart (HTML) for the filtered sessions."""
@@ -123,8 +115,8 @@ def dashboard_view(sessions: list[Any], rubric: Rubric | None, lang: str,
     scored = sum(1 for s in sessions if s.card is not None)
     summary = t("summary", lang, n=len(sessions), scored=scored, trainees=len({s.trainee for s in sessions}))
     return (table, render.info_html(summary) if sessions else render.info_html(t("no_sessions", lang)),
-            chart_html(average_chart(sessions, rubric, lang), "sim-d-avg", lang),
-            chart_html(trend.chart, "sim-d-trend", lang, note))
+            render.chart_html(average_chart(sessions, rubric, lang), "sim-d-avg", lang),
+            render.chart_html(trend.chart, "sim-d-trend", lang, note))
 
 
 def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:

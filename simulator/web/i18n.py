@@ -135,7 +135,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "went_well": ("良かった点", "What went well"), "try_next": ("次に試すこと", "What to try next"),
     "scored_by": ("採点: {who}", "Scored by: {who}"),
     "axis_level": ("平均レベル（0〜4）", "Average level (0-4)"), "axis_attempt": ("受講回（回目）", "Attempt"),
-    "axis_total": ("合計点", "Total score"),
+    "axis_total": ("合計点", "Total score"), "axis_card_level": ("レベル（0〜4）", "Level (0-4)"),
     "no_scored": ("採点済みのセッションはまだありません。", "No scored session yet."),
     "no_sessions": ("条件に合うセッションはありません。", "No session matches the filters."),
     "summary": ("セッション {n} 件（採点済み {scored} 件）・研修生 {trainees} 名", "{n} session(s) ({scored} scored), {trainees} trainee(s)"),

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel
 
+from simulator import charts
 from simulator.models import CriterionScore, Rubric, Scenario, ScoreCard, Turn
 from simulator.scoring.card import scorer_name
 from simulator.web.i18n import t
@@ -177,12 +178,24 @@ def frame(rows: list[dict[str, Any]], **columns: type) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
-def chart_frame(card: ScoreCard | None, rubric: Rubric | None, lang: str) -> pd.DataFrame:
-    """Data for the per-criterion bar chart."""
-    rows = [] if card is None else [
-        {"criterion": chart_label(i, criterion_title(rubric, c.id, lang)), "score": c.score}
-        for i, c in enumerate(card.criteria)]
-    return frame(rows, criterion=str, score=float)
+def card_chart(card: ScoreCard | None, rubric: Rubric | None, lang: str) -> str:
+    """The card's level per criterion as a bar chart (HTML), rubric order top-down."""
+    chart = None if card is None else charts.BarChart(
+        labels=[short_title(criterion_title(rubric, c.id, lang)) for c in card.criteria],
+        series=[charts.BarSeries(name=t("score", lang), values=[c.score for c in card.criteria])],
+        value_title=t("axis_card_level", lang), value_format="{:g}")
+    return chart_html(chart, "sim-chart", lang, title=t("chart", lang))
+
+
+def chart_html(chart: charts.BarChart | charts.LineChart | None, elem: str, lang: str, note: str = "",
+               title: str = "") -> str:
+    """A chart as inline SVG in a box with id `elem`-svg (under `title`), or the localised empty state."""
+    head = f"<h4 class='sim-chart-title'>{safe(title)}</h4>" if title else ""
+    if chart is None:
+        return f"{head}<div class='sim-empty' id='{elem}-empty'>{safe(t('no_scored', lang))}</div>"
+    fig = charts.bar_figure(chart) if isinstance(chart, charts.BarChart) else charts.line_figure(chart)
+    caption = f"<p class='sim-chart-note'>{safe(note)}</p>" if note else ""
+    return f"{head}<div class='sim-chart' id='{elem}-svg'>{charts.to_svg(fig, elem)}</div>{caption}"
 
 
 def short_title(title: str) -> str:
