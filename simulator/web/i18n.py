@@ -6,9 +6,10 @@ Scenario content is not translated here: each scenario already exists in both la
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gradio as gr
+if TYPE_CHECKING:  # the strings are also used by the terminal (`simulator play`), without gradio
+    import gradio as gr
 
 DEFAULT_LANG = "ja"
 LANG_CHOICES = [("日本語", "ja"), ("English", "en")]
@@ -120,6 +121,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "File names may use a-z, 0-9, - and _ and end in .yaml: {f}"),
     "err_nothing_loaded": ("上書きするファイルが読み込まれていません。「新しいファイルとして保存」を使ってください。",
                            "No file is loaded to overwrite; use 'Save as new file'."),
+    # terminal play (simulator play)
+    "play_commands": ("コマンド: /hold 秒数 [発言]（保留）, /quit（中断）", "Commands: /hold SECONDS [message] (hold), /quit (stop)"),
+    "play_end_trainee": ("対応を終了しました", "You ended the contact"),
+    "play_end_customer": ("お客様が対応を終了しました", "The customer ended the contact"),
+    "play_end_quit": ("/quit で中断しました（対応は終わっていません）", "Stopped with /quit (the contact was not finished)"),
+    "play_end_eof": ("入力が終わったため中断しました", "Stopped: no more input"),
+    "play_at": ("シミュレーション時刻 {c}", "simulated clock {c}"),
+    "play_no_score": ("あなたの発言がないため採点していません。", "Nothing to score: you did not say anything."),
+    "rubric_used": ("ルーブリック: {r}", "Rubric: {r}"),
     "err_upload": ("アップロードを読めません: {e}", "Cannot read the upload: {e}"),
     "try_draft": ("下書きで試す", "Try the draft"), "try_start": ("試しに開始", "Start trial"),
     "rubric": ("ルーブリック", "Rubric"),
@@ -174,11 +184,13 @@ class Relabeller:
             kw: dict[str, Any] = {"label": t(key, lang)}
             if placeholder:
                 kw["placeholder"] = t(placeholder, lang)
+            import gradio as gr
             return gr.update(**kw)
         return self.add(comp, make)
 
     def value(self, comp: Any, key: str, prefix: str = "") -> Any:
         """For buttons and Markdown headings (prefix "# "...), whose text is their value."""
+        import gradio as gr
         return self.add(comp, lambda lang: gr.update(value=prefix + t(key, lang)))
 
     def add(self, comp: Any, make: Callable[[str], Any]) -> Any:
