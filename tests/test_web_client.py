@@ -352,7 +352,7 @@ def test_report_export_html(app: RunningApp) -> None:
         html = r.read().decode("utf-8")
     assert "Report Reader" in html and "<html" in html.lower()
     file, msg = s.predict("pdf", "nobody-has-this-name", "", "", "", "en", api_name="/export")
-    assert file is None and "no session matches" in msg
+    assert file is None and "no session matches" in msg.lower()
 
 
 def test_supervisor_tries_a_draft(app: RunningApp) -> None:

@@ -35,11 +35,13 @@ def session_cols(lang: str) -> list[str]:
 def _filter(trainee: str | None, scenario: str | None, since: str | None, until: str | None, lang: str) -> Any:
     from simulator.export import ExportError, parse_day
     from simulator.store import SessionFilter
-    try:
-        d1 = parse_day((since or "").strip() or None, t("since", lang))
-        d2 = parse_day((until or "").strip() or None, t("until", lang))
-    except ExportError as e:
-        raise gr.Error(str(e)) from None
+    days = []
+    for value, key in ((since, "since"), (until, "until")):
+        try:
+            days.append(parse_day((value or "").strip() or None, t(key, lang)))
+        except ExportError:
+            raise gr.Error(f"{t(key, lang)}: {t('err_bad_date', lang, d=value)}") from None
+    d1, d2 = days
     return SessionFilter(trainee=trainee or None, scenario=scenario or None, since=d1, until=d2)
 
 
@@ -262,17 +264,17 @@ def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller,
         from simulator.export import ExportError, NothingToReport, render_export, write_export
         from simulator.store import StoreError
         if fmt_in not in ("csv", "json", "html", "pdf"):
-            raise gr.Error(f"unknown export format {fmt_in!r}")
+            raise gr.Error(t("err_format", lang, f=fmt_in))
         flt = _filter(tr, sc, since, until, lang)
         try:
             result = await blocking(render_export, services.store, flt, fmt_in)
             path = f"{tempfile.mkdtemp(prefix='sim-export-')}/sessions.{fmt_in}"
             await blocking(write_export, path, result.content)
         except NothingToReport:
-            return [None, render.error_html(t("err_export", lang, e="no session matches the filters"))]
+            return [None, render.error_html(t("err_export", lang, e=t("no_sessions", lang)))]
         except (ExportError, StoreError) as e:
             print(f"simulator export: {e}", file=sys.stderr)
-            return [None, render.error_html(t("err_export", lang, e="see the server log"))]
+            return [None, render.error_html(t("err_export", lang, e=t("see_log", lang)))]
         return [path, ""]
 
     go.click(on_export, [fmt, *dash["filters"], lang_radio, st], [out, msg], api_name="export",

@@ -141,7 +141,7 @@ def save_file(services: Services, text: str, file_name: str, st: SupervisorState
         if as_new or st.loaded_file != file_name:
             owner = _catalog_owner(services, sc.id)
             if owner is not None:
-                raise Denied(f"scenario id '{sc.id}' already exists in {owner}; change `id:` for a new file")
+                raise Denied(t("err_id_taken", lang, id=sc.id, f=Path(owner).name))
             try:
                 with open(path, "x", encoding="utf-8") as f:  # "x": fails if the file appeared meanwhile
                     f.write(text)
@@ -155,7 +155,7 @@ def save_file(services: Services, text: str, file_name: str, st: SupervisorState
                 raise Denied(t("err_conflict", lang, f=file_name))
             owner = _catalog_owner(services, sc.id)
             if owner is not None and Path(owner).name != file_name:
-                raise Denied(f"scenario id '{sc.id}' already exists in {owner}; change `id:`")
+                raise Denied(t("err_id_taken", lang, id=sc.id, f=Path(owner).name))
             tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)  # atomic: readers see the old or the new file, never half
@@ -396,7 +396,7 @@ def _rubrics(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> No
     def on_show(rid: str | None, lang: str, s: SupervisorState) -> str:
         ctx.user(s, lang)
         if not rid or rid not in services.catalog.rubrics:
-            raise gr.Error(f"unknown rubric {rid!r}")
+            raise gr.Error(t("err_unknown_rubric", lang, id=rid))
         return render.rubric_html(services.catalog.rubrics[rid], lang)
 
     show.click(on_show, [rdd, lang_radio, st], body, api_name="rubric_view", concurrency_limit=4)
