@@ -49,3 +49,30 @@ def test_bars_carry_their_values_and_labels_in_order() -> None:
     assert {"共感", "潜在ニーズ", "待ち時間"} <= set(texts)
     assert charts.to_png(charts.bar_figure(charts.BarChart(labels=["a"], series=[charts.BarSeries(name="s", values=[1])],
                                                            value_title="v"))).startswith(b"\x89PNG")
+
+
+def _session(trainee: str, minute: int, total: float):  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from simulator.models import CriterionScore, CustomerState, ScoreCard
+    from simulator.store import StoredSession
+    card = ScoreCard(scenario="catalog-bride-ja", rubric="default", judge="heuristic", total=total,
+                     criteria=[CriterionScore(id="empathy", score=2)])
+    return StoredSession(id=f"{trainee}-{minute}", trainee=trainee, scenario="catalog-bride-ja", backend="scripted",
+                         language="ja", started_at=datetime(2026, 4, 1, 9, minute, tzinfo=timezone.utc),
+                         state=CustomerState(), card=card)
+
+
+def test_dashboard_trend_draws_the_most_recent_trainees_and_says_how_to_pick_others() -> None:
+    from simulator.web import dashboard
+    sessions = [_session(f"t{i:02d}", i, 10.0 * (i % 10)) for i in range(12)] + [_session("t00", 40, 50.0)]
+    trend = dashboard.trend_chart(sessions, "ja")
+    assert trend.trainees == 12 and trend.chart is not None
+    names = [s.name for s in trend.chart.series]
+    assert len(names) == charts.MAX_LINES and "t00" in names and "t01" not in names  # t00 came back last
+    assert next(s for s in trend.chart.series if s.name == "t00").x == [1, 2]
+    table, summary, avg, trend_html = dashboard.dashboard_view(sessions, None, "ja", {})
+    assert "全 12 名" in trend_html and "研修生" in trend_html
+    assert "セッション 13 件" in summary and list(table.columns)[0] == "日時"
+    empty = dashboard.dashboard_view([], None, "en", {})
+    assert "No session matches the filters." in empty[1] and "No scored session yet." in empty[2]

@@ -415,8 +415,8 @@ def test_render_escapes_and_highlights_evidence() -> None:
     assert html.count("<mark") == 2
     assert "<mark class='sim-evidence' title='empathy'>ご心配でしたよね</mark>" in html
     assert render.safe("a\x00b\x1bc\n") == "abc\n"
-    assert render.chart_label(0, "共感（手続きより先に気持ち）") == "1 共感"
-    assert render.chart_label(2, "Clear wait times (promises)") == "3 Clear wait times"
+    assert render.short_title("共感（手続きより先に気持ち）") == "共感"
+    assert render.short_title("Clear wait times (promises)") == "Clear wait times"
     msgs = render.chat_messages([render.ChatLine(role="customer", text="<script>x</script>", at="15:52:00")])
     assert msgs == [{"role": "assistant", "content": "[15:52] &lt;script&gt;x&lt;/script&gt;"}]
 

@@ -11,7 +11,6 @@ import html
 import re
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel
 
 from simulator import charts
@@ -169,15 +168,6 @@ def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None
     return "".join(parts)
 
 
-def frame(rows: list[dict[str, Any]], **columns: type) -> pd.DataFrame:
-    """A DataFrame with fixed column types, also when empty: the plots fix each axis's type
-    (quantitative vs nominal) from the first value they get, and an empty untyped frame would
-    make the score axis nominal for good."""
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=tp) for c, tp in columns.items()})
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
-
-
 def card_chart(card: ScoreCard | None, rubric: Rubric | None, lang: str) -> str:
     """The card's level per criterion as a bar chart (HTML), rubric order top-down."""
     chart = None if card is None else charts.BarChart(
@@ -201,11 +191,6 @@ def chart_html(chart: charts.BarChart | charts.LineChart | None, elem: str, lang
 def short_title(title: str) -> str:
     """'共感' from '共感（手続きより先に気持ち）': short enough for a chart axis."""
     return re.split(r"[（(]", title, maxsplit=1)[0].strip() or title
-
-
-def chart_label(index: int, title: str) -> str:
-    """'1 共感': numbered so a chart that sorts its axis keeps the rubric's order."""
-    return f"{index + 1} {short_title(title)}"
 
 
 def rubric_html(rubric: Rubric, lang: str) -> str:
