@@ -61,18 +61,27 @@ class LineChart(BaseModel):
     legend: bool = True
 
 
-def _pyplot() -> Any:
-    import matplotlib
-    matplotlib.use("Agg")  # no display in servers and tests
-    import matplotlib_fontja  # noqa: F401  (registers IPAexGothic as the default family)
-    import matplotlib.pyplot as plt
-    return plt
+_READY = False
+
+
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A Figure and its axes, without pyplot: pyplot keeps global state, and the web app draws
+    charts from several threads at once."""
+    global _READY
+    if not _READY:
+        import matplotlib
+        import matplotlib_fontja  # noqa: F401  (registers IPAexGothic as the default family)
+        # SVG text stays text (the page's fonts draw it); set once, never per call (not thread-safe)
+        matplotlib.rcParams["svg.fonttype"] = "none"
+        _READY = True
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
 
 
 def bar_figure(chart: BarChart) -> Any:
-    plt = _pyplot()
     n, k = len(chart.labels), max(1, len(chart.series))
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.5 * n * (1 + 0.4 * (k - 1)) + 1.1))
+    fig, ax = _figure(WIDTH_IN, 0.5 * n * (1 + 0.4 * (k - 1)) + 1.1)
     height = 0.7 / k
     ys = list(range(n))[::-1]  # first label on top
     for j, s in enumerate(chart.series):
@@ -94,9 +103,8 @@ def bar_figure(chart: BarChart) -> Any:
 
 
 def line_figure(chart: LineChart) -> Any:
-    plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.6))
+    fig, ax = _figure(WIDTH_IN, 2.6)
     xmax = max([1] + [x for s in chart.series for x in s.x])
     for i, s in enumerate(chart.series):
         color = PALETTE[i % len(PALETTE)]
@@ -125,11 +133,9 @@ def line_figure(chart: LineChart) -> Any:
 
 
 def to_png(fig: Any) -> bytes:
-    plt = _pyplot()
     buf = io.BytesIO()
     # No Software/date metadata: the same report gives the same bytes.
     fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -138,16 +144,12 @@ _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
-def to_svg(fig: Any, salt: str) -> str:
+def to_svg(fig: Any) -> str:
     """An inline <svg> that scales down with its container (never wider than drawn). Text stays
-    text (the page's CJK font draws it; matplotlib escapes it). `salt` keeps element ids of two
-    charts on one page apart."""
-    import matplotlib
-    plt = _pyplot()
+    text (the page's CJK font draws it; matplotlib escapes it); its internal ids are random, so
+    two charts on one page never share one."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = _METADATA.sub("", _PROLOG.sub("", buf.getvalue(), count=1), count=1)
     # pt -> CSS px is x4/3; width 100% up to that, height follows the viewBox
     return _SIZE.sub(lambda m: f'<svg{m[1]} style="width:100%;max-width:{float(m[2]) * 4 / 3:.0f}px;height:auto"',

@@ -124,7 +124,7 @@ LABELS = {
            "level": "レベル (0-4)", "attempt_axis": "受講回（回目・日付）", "went_well": "良かった点",
            "try_next": "次に試すこと"},
     "en": {"title": "Coaching report", "trainee": "Trainee", "scenario": "Scenario", "started": "Started (UTC)",
-           "ended": "Ended (UTC)", "judge": "Judge", "total": "Total", "criterion": "Criterion", "ai": "Automatic scorer",
+           "ended": "Ended (UTC)", "judge": "Scored by", "total": "Total", "criterion": "Criterion", "ai": "Automatic scorer",
            "supervisor": "Supervisor", "feedback": "Feedback", "evidence": "Evidence",
            "transcript": "Transcript", "trend": "Attempts over time", "attempt": "attempt", "flags": "Flags",
            "customer": "Customer", "trainee_role": "Trainee", "open": "not ended", "none": "none",

@@ -10,7 +10,7 @@ from simulator import charts
 
 def svg_of(chart: charts.LineChart | charts.BarChart) -> str:
     fig = charts.line_figure(chart) if isinstance(chart, charts.LineChart) else charts.bar_figure(chart)
-    return charts.to_svg(fig, "test")
+    return charts.to_svg(fig)
 
 
 def test_every_attempt_is_a_point_even_a_lone_one() -> None:

@@ -185,7 +185,7 @@ def chart_html(chart: charts.BarChart | charts.LineChart | None, elem: str, lang
         return f"{head}<div class='sim-empty' id='{elem}-empty'>{safe(t('no_scored', lang))}</div>"
     fig = charts.bar_figure(chart) if isinstance(chart, charts.BarChart) else charts.line_figure(chart)
     caption = f"<p class='sim-chart-note'>{safe(note)}</p>" if note else ""
-    return f"{head}<div class='sim-chart' id='{elem}-svg'>{charts.to_svg(fig, elem)}</div>{caption}"
+    return f"{head}<div class='sim-chart' id='{elem}-svg'>{charts.to_svg(fig)}</div>{caption}"
 
 
 def short_title(title: str) -> str:
