@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulator.export import cmd_export
         return cmd_export(args)
     if args.command == "serve":
+        import gc
+        # Start-up allocates a great deal (gradio's imports, the catalog) and frees little: the
+        # collector's passes over it are wasted. launch() freezes what was built and re-enables it.
+        gc.disable()
         from simulator.web.app import cmd_serve
         return cmd_serve(args)
     return 2

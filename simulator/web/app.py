@@ -71,7 +71,9 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
         print(f"Simulator web app: {url}", flush=True)
         # What startup built (catalog, app, compiled patterns) lives as long as the process:
         # frozen, it is left out of every later garbage collection (scoring allocates a lot).
+        # `simulator serve` starts with the collector off (cli.py); from here it runs as usual.
         gc.freeze()
+        gc.enable()
         try:
             demo.block_thread()
         finally:
