@@ -10,7 +10,7 @@ import pytest
 
 from simulator.loading import LoadError, load_scenario
 from simulator.web import problems
-from simulator.web.supervisor import validation_html
+from simulator.web.problems import validation_html
 
 GOOD = (Path(__file__).resolve().parent.parent / "scenarios" / "catalog-bride-en.yaml").read_text(encoding="utf-8")
 

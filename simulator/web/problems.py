@@ -1,4 +1,5 @@
-"""Scenario-file problems in the UI language, and the draft's lines they point at.
+"""Scenario-file problems in the UI language, and the draft's lines they point at (the editor's
+validation panel, and the script that marks those lines in the editor).
 
 The loader speaks English (its `FILE:LINE:COL: message` lines are also what `simulator validate`
 prints, and what editors and scripts parse); here the message after the FILE:LINE:COL core is
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import re
 
+from simulator.models import Scenario
 from simulator.semantics import Problem
+from simulator.web.i18n import t
+from simulator.web.render import safe
 
 _OR = re.compile(r",? or |, ")
 # (pattern on the English message, Japanese template); the first match wins.
@@ -68,3 +72,68 @@ def excerpt(text: str, problem: Problem) -> tuple[int, str, int] | None:
     if not 1 <= problem.line <= len(rows):
         return None
     return problem.line, rows[problem.line - 1], max(1, problem.col)
+
+
+def validate_text(text: str, file_name: str) -> tuple[Scenario | None, list[Problem]]:
+    """The draft as a Scenario, or the loader's problems (their FILE named after `file_name`)."""
+    from simulator.loading import LoadError, load_scenario
+    try:
+        return load_scenario(file_name or "draft.yaml", text=text), []
+    except LoadError as e:
+        return None, list(e.problems)
+
+
+MAX_SHOWN = 8  # a broken indent can make dozens; the first few say where to look
+
+
+def validation_html(text: str, file_name: str, lang: str) -> str:
+    """✓ or the problems, each as its FILE:LINE:COL line in `lang` with the draft's line under
+    it (caret at the column); data-lines tells the editor which lines to mark (MARK_LINES_JS)."""
+    if not (text or "").strip():
+        return ""
+    sc, found = validate_text(text, file_name)
+    if sc is not None:
+        return f"<div class='sim-validation ok' id='sim-validation'>✓ {safe(t('valid', lang, id=sc.id))}</div>"
+    items, marked = [], []
+    for p in found[:MAX_SHOWN]:
+        item = f"<div class='sim-problem'>{safe(line(p, lang))}"
+        ex = excerpt(text, p)
+        if ex is not None:
+            n, src, col = ex
+            marked.append(str(n))
+            gutter = f"{n:>4} | "
+            item += (f"<pre class='sim-excerpt'><span class='sim-excerpt-line'>{safe(gutter + src)}</span>\n"
+                     f"{' ' * (len(gutter) + col - 1)}^</pre>")
+        items.append(item + "</div>")
+    if len(found) > MAX_SHOWN:
+        items.append(f"<div class='sim-problem'>{safe(t('more_problems', lang, n=len(found) - MAX_SHOWN))}</div>")
+    return (f"<div class='sim-validation bad' id='sim-validation' data-lines='{','.join(dict.fromkeys(marked))}'>"
+            f"{''.join(items)}</div>")
+
+
+# Marks the offending lines inside the editor: a tinted band under each line named in the
+# validation's data-lines, drawn in CodeMirror's scroller (the layer its own selection uses),
+# never in its content, which CodeMirror owns. Runs in the browser after each validation.
+MARK_LINES_JS = """(html) => {
+  const root = document.querySelector('#sim-ed-code');
+  const content = root && root.querySelector('.cm-content');
+  const tile = content && (content.cmTile || content.cmView);
+  const view = tile && (tile.view || (tile.root && tile.root.view));
+  if (!view) return [];
+  const scroller = view.scrollDOM;
+  scroller.querySelectorAll('.sim-bad-line').forEach(e => e.remove());
+  const m = /data-lines='([0-9,]*)'/.exec(html || '');
+  if (!m || !m[1]) return [];
+  const offset = view.documentTop - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  for (const n of m[1].split(',').map(Number)) {
+    if (n < 1 || n > view.state.doc.lines) continue;
+    const block = view.lineBlockAt(view.state.doc.line(n).from);
+    const band = document.createElement('div');
+    band.className = 'sim-bad-line';
+    band.dataset.line = String(n);
+    band.style.top = (block.top + offset) + 'px';
+    band.style.height = block.height + 'px';
+    scroller.appendChild(band);
+  }
+  return [];
+}"""

@@ -20,8 +20,8 @@ import gradio as gr
 from pydantic import BaseModel, Field
 
 from simulator.models import CustomerState, Scenario, Turn
-from simulator.semantics import Problem
 from simulator.web import dashboard, problems, render
+from simulator.web.problems import MARK_LINES_JS, validate_text, validation_html
 from simulator.web.auth import NotAuthorised
 from simulator.web.i18n import Relabeller, t
 from simulator.web.render import ChatLine
@@ -61,71 +61,6 @@ class Ctx:
 
 
 # -------------------------------------------------------------------------- editor logic
-
-
-def validate_text(text: str, file_name: str) -> tuple[Scenario | None, list[Problem]]:
-    """The draft as a Scenario, or the loader's problems (their FILE named after `file_name`)."""
-    from simulator.loading import LoadError, load_scenario
-    try:
-        return load_scenario(file_name or "draft.yaml", text=text), []
-    except LoadError as e:
-        return None, list(e.problems)
-
-
-MAX_SHOWN = 8  # a broken indent can make dozens; the first few say where to look
-
-
-def validation_html(text: str, file_name: str, lang: str) -> str:
-    """✓ or the problems, each as its FILE:LINE:COL line in `lang` with the draft's line under
-    it (caret at the column); data-lines tells the editor which lines to mark (MARK_LINES_JS)."""
-    if not (text or "").strip():
-        return ""
-    sc, found = validate_text(text, file_name)
-    if sc is not None:
-        return f"<div class='sim-validation ok' id='sim-validation'>✓ {render.safe(t('valid', lang, id=sc.id))}</div>"
-    items, marked = [], []
-    for p in found[:MAX_SHOWN]:
-        item = f"<div class='sim-problem'>{render.safe(problems.line(p, lang))}"
-        ex = problems.excerpt(text, p)
-        if ex is not None:
-            n, src, col = ex
-            marked.append(str(n))
-            gutter = f"{n:>4} | "
-            item += (f"<pre class='sim-excerpt'><span class='sim-excerpt-line'>{render.safe(gutter + src)}</span>\n"
-                     f"{' ' * (len(gutter) + col - 1)}^</pre>")
-        items.append(item + "</div>")
-    if len(found) > MAX_SHOWN:
-        items.append(f"<div class='sim-problem'>{render.safe(t('more_problems', lang, n=len(found) - MAX_SHOWN))}</div>")
-    return (f"<div class='sim-validation bad' id='sim-validation' data-lines='{','.join(dict.fromkeys(marked))}'>"
-            f"{''.join(items)}</div>")
-
-
-# Marks the offending lines inside the editor: a tinted band under each line named in the
-# validation's data-lines, drawn in CodeMirror's scroller (the layer its own selection uses),
-# never in its content, which CodeMirror owns. Runs in the browser after each validation.
-MARK_LINES_JS = """(html) => {
-  const root = document.querySelector('#sim-ed-code');
-  const content = root && root.querySelector('.cm-content');
-  const tile = content && (content.cmTile || content.cmView);
-  const view = tile && (tile.view || (tile.root && tile.root.view));
-  if (!view) return [];
-  const scroller = view.scrollDOM;
-  scroller.querySelectorAll('.sim-bad-line').forEach(e => e.remove());
-  const m = /data-lines='([0-9,]*)'/.exec(html || '');
-  if (!m || !m[1]) return [];
-  const offset = view.documentTop - scroller.getBoundingClientRect().top + scroller.scrollTop;
-  for (const n of m[1].split(',').map(Number)) {
-    if (n < 1 || n > view.state.doc.lines) continue;
-    const block = view.lineBlockAt(view.state.doc.line(n).from);
-    const band = document.createElement('div');
-    band.className = 'sim-bad-line';
-    band.dataset.line = String(n);
-    band.style.top = (block.top + offset) + 'px';
-    band.style.height = block.height + 'px';
-    scroller.appendChild(band);
-  }
-  return [];
-}"""
 
 
 def save_file(services: Services, text: str, file_name: str, st: SupervisorState, lang: str,
