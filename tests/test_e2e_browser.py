@@ -168,6 +168,11 @@ def test_override_form_speaks_in_criterion_names(cohort_app: RunningApp, browser
     page.locator("#sim-d-apply").click()
     expect(page.get_by_text("「潜在ニーズへの気づき」を 4 点に修正しました。")).to_be_visible(timeout=15_000)
     assert "unspoken_needs" not in page.locator("#sim-d-card").inner_text()
+    # a language switch redraws the dashboard: headers, summary and axis titles follow
+    page.get_by_role("radio", name="English").check()
+    expect(page.locator("#sim-d-sessions")).to_contain_text("Trainee", timeout=15_000)
+    expect(page.locator("#sim-d-summary")).to_contain_text("session(s)", timeout=15_000)
+    expect(page.locator("#sim-d-trend-svg")).to_contain_text("Total score", timeout=15_000)
     page.close()
 
 
