@@ -188,9 +188,13 @@ def test_editor_marks_the_offending_line_in_japanese(app: RunningApp, browser) -
     bad = page.locator("#sim-validation.bad")
     expect(bad).to_contain_text("不明なキー 'chanel' です（'channel' の誤りではありませんか？）", timeout=15_000)
     assert re.search(r"order-inquiry-ja\.yaml:2:1: ", bad.inner_text())
-    band = page.locator("#sim-ed-code .sim-bad-line[data-line='2']")
-    band.wait_for(timeout=10_000)
-    line = page.locator("#sim-ed-code .cm-line", has_text="chanel: phone").bounding_box()
-    mark = band.bounding_box()
-    assert line and mark and abs((line["y"] + line["height"] / 2) - (mark["y"] + mark["height"] / 2)) < 4
+    # the band sits on the typo's line (it is redrawn after each validation, so ask until it holds)
+    page.wait_for_function("""() => {
+        const band = document.querySelector("#sim-ed-code .sim-bad-line[data-line='2']");
+        const line = [...document.querySelectorAll("#sim-ed-code .cm-line")]
+            .find(l => l.textContent.includes("chanel: phone"));
+        if (!band || !line) return false;
+        const b = band.getBoundingClientRect(), l = line.getBoundingClientRect();
+        return b.height > 0 && Math.abs((b.top + b.height / 2) - (l.top + l.height / 2)) < 4;
+    }""", timeout=15_000)
     page.close()
