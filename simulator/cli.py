@@ -20,12 +20,37 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("validate", help="check scenario and rubric files or folders")
     s.add_argument("paths", nargs="+")
 
-    s = sub.add_parser("play", help="role-play a scenario in the terminal")
-    s.add_argument("scenario")
-    s.add_argument("--backend", choices=["scripted", "openai"], default="scripted")
-    s.add_argument("--trainee-lines", default=None, help="file with one trainee message per line, - for stdin")
-    s.add_argument("--trainee", default=None, help="record the session in the store under this trainee name")
-    s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser(
+        "play", help="role-play a scenario in the terminal",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Role-play a scenario in the terminal. The trainee brief is shown, the customer speaks\n"
+                    "first and you type your replies (/hold SECONDS [message] keeps her on hold, /quit\n"
+                    "stops); when the contact ends, the score card is printed. All in the scenario's language.",
+        epilog="examples:\n"
+               "  simulator play catalog-bride-ja\n"
+               "  simulator play drafts/my-scenario.yaml          # a scenario file anywhere, e.g. a draft\n"
+               "  simulator play order-inquiry-en --trainee-lines replies.txt > session.json\n"
+               "  simulator play sim-activation-ja --trainee 山田 --rubric extended\n\n"
+               "Scoring uses the heuristic scorer (offline, deterministic) with --rubric (default: the\n"
+               "'default' rubric: empathy, unspoken_needs, wait_time).")
+    s.add_argument("scenario", metavar="SCENARIO",
+                   help="a scenario id from scenarios/ (e.g. catalog-bride-ja; `simulator validate scenarios` "
+                        "lists them) or the path of a scenario .yaml file anywhere")
+    s.add_argument("--backend", choices=["scripted", "openai"], default="scripted",
+                   help="customer engine: scripted (default, offline) or openai (an OpenAI-compatible endpoint "
+                        "from SIMULATOR_LLM_BASE_URL / SIMULATOR_LLM_MODEL)")
+    s.add_argument("--trainee-lines", metavar="FILE", default=None,
+                   help="play these trainee messages in order (one per line, - for stdin; /hold and /quit work "
+                        "here too) and print the session as JSON instead of playing interactively")
+    s.add_argument("--trainee", metavar="NAME", default=None,
+                   help="also record the session and its score card in the session store "
+                        "(SIMULATOR_DATABASE_URL, default ./data/simulator.db) under this trainee name")
+    s.add_argument("--seed", type=int, default=0,
+                   help="seed for the customer's choice of lines (default 0): the same seed and messages "
+                        "replay the same conversation")
+    s.add_argument("--rubric", metavar="ID|PATH", default="default",
+                   help="rubric for the score card: an id (default, extended) or a rubric .yaml path "
+                        "(default: default)")
 
     s = sub.add_parser("score", help="score a transcript and print the score card")
     s.add_argument("transcript")
@@ -78,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulator.language.explain import cmd_explain
         return cmd_explain(args)
     if args.command == "serve":
+        import gc
+        # Start-up allocates a great deal (gradio's imports, the catalog) and frees little: the
+        # collector's passes over it are wasted. launch() freezes what was built and re-enables it.
+        gc.disable()
         from simulator.web.app import cmd_serve
         return cmd_serve(args)
     return 2

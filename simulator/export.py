@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from simulator.models import Rubric
-from simulator.scoring.card import final_total
+from simulator.scoring.card import final_total, scorer_name
 from simulator.store import SessionFilter, Store, StoreError, StoredSession
 
 BOM = "\ufeff"  # Excel only reads UTF-8 CSV as UTF-8 when the file starts with a BOM
@@ -31,7 +31,9 @@ _BASE_COLUMNS = ["session_id", "trainee", "scenario", "language", "backend", "st
                  "ended_at_utc", "turns", "judge", "rubric", "total"]
 # total_final: the total with supervisors' overrides in place of the AI's levels (empty when the
 # card's rubric is not in the catalog any more); last, so that earlier columns keep their places
-_TAIL_COLUMNS = ["supervisors", "supervisor_comments", "flags", "total_final"]
+# scorer / judge_model: who made the `{criterion}_ai` levels (the rule-based scorer or an LLM judge
+# and its model): "ai" is kept in those names for the spreadsheets that read them.
+_TAIL_COLUMNS = ["supervisors", "supervisor_comments", "flags", "total_final", "scorer", "judge_model"]
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -100,6 +102,7 @@ def csv_rows(sessions: list[StoredSession], rubrics: Mapping[str, Rubric]) -> tu
         row.append("; ".join(flags))
         row.append(_num(final_total(card, s.override_levels(), rubrics.get(card.rubric)))
                    if card else "")
+        row += [scorer_name(card, "en"), card.judge_model or ""] if card else ["", ""]
         rows.append(row)
     return header, rows
 

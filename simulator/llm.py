@@ -12,9 +12,13 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
+from typing import TYPE_CHECKING
+
 import httpx2
-import openai
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; the offline default never needs it
+    import openai
 
 ENV_PREFIX = "SIMULATOR_LLM_"
 
@@ -112,5 +116,6 @@ def make_client(settings: LLMSettings) -> openai.AsyncOpenAI:
     if not settings.configured:
         raise LLMConfigError("the LLM endpoint is not configured: set " + " and ".join(settings.missing)
                              + " (see docs/llm.md)")
+    import openai
     return openai.AsyncOpenAI(base_url=settings.base_url, api_key=settings.api_key,
                               timeout=make_timeout(settings), max_retries=settings.max_retries)

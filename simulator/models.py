@@ -388,7 +388,9 @@ class CriterionScore(BaseModel):
     score: int = Field(ge=0, le=4)
     max: int = 4
     evidence: list[Evidence] = Field(default_factory=list)
-    feedback: str = ""
+    feedback: str = Field(default="", description="the whole feedback as one paragraph (went_well, try_next joined)")
+    went_well: list[str] = Field(default_factory=list, description="what went well, one point each")
+    try_next: list[str] = Field(default_factory=list, description="what to try next time, one step each")
     explanation: str = Field(default="", description="why this level: which signals fired")
     flags: list[str] = Field(default_factory=list)
 
@@ -397,6 +399,7 @@ class ScoreCard(BaseModel):
     scenario: str
     rubric: str
     judge: Literal["heuristic", "llm"]
+    judge_model: str | None = Field(default=None, description="the LLM judge's model; None for the heuristic scorer")
     total: float = Field(ge=0, le=100)
     criteria: list[CriterionScore]
     flags: list[str] = Field(default_factory=list)

@@ -8,9 +8,6 @@ same thing. Charts use IPAexGothic (matplotlib-fontja) so Japanese labels render
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import os
 from datetime import datetime
 from functools import lru_cache
@@ -20,13 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field
 
 from simulator.models import Evidence, Role, Rubric
-from simulator.scoring.card import final_total
+from simulator import charts
+from simulator.scoring.card import final_total, scorer_name
 from simulator.store import StoredSession
 
 if TYPE_CHECKING:
     from simulator.loading import Catalog
-
-CHART_DPI = 110
 
 
 class Titles(BaseModel):
@@ -63,6 +59,8 @@ class CriterionRow(BaseModel):
     supervisor_name: str = ""
     supervisor_comment: str = ""
     feedback: str = ""
+    went_well: list[str] = Field(default_factory=list)
+    try_next: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
 
 
@@ -83,6 +81,7 @@ class SessionSection(BaseModel):
     started_at: datetime
     ended_at: datetime | None = None
     judge: str | None = None
+    scorer: str = Field(default="", description="who scored, as people read it (scorer_name)")
     rubric: str | None = None
     total: float | None = None
     final_total: float | None = None  # with supervisors' levels; None when it cannot be weighed
@@ -117,18 +116,21 @@ class CoachingReport(BaseModel):
 
 LABELS = {
     "ja": {"title": "コーチングレポート", "trainee": "研修生", "scenario": "シナリオ", "started": "開始 (UTC)",
-           "ended": "終了 (UTC)", "judge": "採点", "total": "総合点", "criterion": "評価項目", "ai": "AI",
+           "ended": "終了 (UTC)", "judge": "採点", "total": "総合点", "criterion": "評価項目", "ai": "自動採点",
            "supervisor": "スーパーバイザー", "feedback": "フィードバック", "evidence": "根拠",
            "transcript": "会話記録", "trend": "受講の推移", "attempt": "回", "flags": "注意",
            "customer": "お客様", "trainee_role": "研修生", "open": "未終了", "none": "なし",
-           "unscored": "未採点", "averages": "評価項目ごとの平均 (0-4)", "final": "確定 (SV優先)"},
+           "unscored": "未採点", "averages": "評価項目ごとの平均 (0-4)", "final": "確定 (SV優先)",
+           "level": "レベル (0-4)", "attempt_axis": "受講回（回目・日付）", "went_well": "良かった点",
+           "try_next": "次に試すこと"},
     "en": {"title": "Coaching report", "trainee": "Trainee", "scenario": "Scenario", "started": "Started (UTC)",
-           "ended": "Ended (UTC)", "judge": "Judge", "total": "Total", "criterion": "Criterion", "ai": "AI",
+           "ended": "Ended (UTC)", "judge": "Scored by", "total": "Total", "criterion": "Criterion", "ai": "Automatic scorer",
            "supervisor": "Supervisor", "feedback": "Feedback", "evidence": "Evidence",
            "transcript": "Transcript", "trend": "Attempts over time", "attempt": "attempt", "flags": "Flags",
            "customer": "Customer", "trainee_role": "Trainee", "open": "not ended", "none": "none",
            "unscored": "not scored", "averages": "Average level per criterion (0-4)",
-           "final": "Final (supervisor first)"},
+           "final": "Final (supervisor first)", "level": "Level (0-4)", "attempt_axis": "Attempt (number, date)",
+           "went_well": "What went well", "try_next": "What to try next"},
 }
 
 
@@ -190,7 +192,7 @@ def session_section(s: StoredSession, titles: Titles) -> SessionSection:
             rows.append(CriterionRow(id=c.id, title=titles.criterion(c.id, s.language), ai=c.score, max=c.max,
                                      supervisor=o.score if o else None, supervisor_name=o.supervisor if o else "",
                                      supervisor_comment=o.comment if o else "", feedback=c.feedback,
-                                     evidence=c.evidence))
+                                     went_well=c.went_well, try_next=c.try_next, evidence=c.evidence))
             for e in c.evidence:
                 marks.setdefault(e.turn, []).append((c.id, e.quote))
     for cid, o in ov.items():  # an override for a criterion the card lacks still shows
@@ -199,14 +201,16 @@ def session_section(s: StoredSession, titles: Titles) -> SessionSection:
                                      supervisor_name=o.supervisor, supervisor_comment=o.comment))
     lines = [Line(index=i, role=t.role, at=t.at, segments=segments(t.text, marks.get(i, [])))
              for i, t in enumerate(s.turns)]
+    L = labels(s.language)
+    scorer = scorer_name(s.card, s.language) if s.card else ""
     return SessionSection(
         id=s.id, trainee=s.trainee, scenario=s.scenario, scenario_title=titles.scenarios.get(s.scenario, s.scenario),
         language=s.language, backend=s.backend, started_at=s.started_at, ended_at=s.ended_at,
-        judge=s.card.judge if s.card else None, rubric=s.card.rubric if s.card else None,
+        judge=s.card.judge if s.card else None, scorer=scorer, rubric=s.card.rubric if s.card else None,
         total=s.card.total if s.card else None, flags=list(s.card.flags) if s.card else [], criteria=rows,
         final_total=final_total(s.card, s.override_levels(), titles.rubrics.get(s.card.rubric))
         if s.card else None,
-        transcript=lines, chart_png=criteria_chart(rows) if rows else None)
+        transcript=lines, chart_png=criteria_chart(rows, scorer or L["ai"], L) if rows else None)
 
 
 def build(sessions: list[StoredSession], history: list[StoredSession] | None = None,
@@ -226,7 +230,8 @@ def build(sessions: list[StoredSession], history: list[StoredSession] | None = N
         scored = [a for a in attempts if a.total is not None]
         sections = [session_section(s, titles) for s in mine]
         out.append(TraineeSection(trainee=trainee, attempts=attempts,
-                                  trend_png=trend_chart(scored, {s.id for s in mine}) if scored else None,
+                                  trend_png=trend_chart(scored, {s.id for s in mine}, labels(mine[0].language))
+                                  if scored else None,
                                   averages=averages(sections), sessions=sections))
     return CoachingReport(language=sessions[0].language if sessions else "ja", trainees=out)
 
@@ -248,77 +253,26 @@ def averages(sections: list[SessionSection]) -> list[CriterionAverage]:
 # ----------------------------------------------------------------------------- charts
 
 
-def _png(fig: object) -> bytes:
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO()
-    # No Software/date metadata: the same report gives the same bytes.
-    fig.savefig(buf, format="png", dpi=CHART_DPI, metadata={"Software": None})  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
-    return buf.getvalue()
+def criteria_chart(rows: list[CriterionRow], scorer: str, L: dict[str, str]) -> bytes:
+    """Levels per criterion: the scorer's, and beside them a supervisor's where one was set."""
+    series = [charts.BarSeries(name=scorer, values=[r.ai for r in rows])]
+    if any(r.supervisor is not None for r in rows):
+        series.append(charts.BarSeries(name=L["supervisor"], values=[r.supervisor for r in rows], color=charts.ORANGE))
+    return charts.to_png(charts.bar_figure(charts.BarChart(labels=[r.title for r in rows], series=series,
+                                                           value_title=L["level"], value_format="{:g}")))
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
-    matplotlib.use("Agg")  # no display in servers and tests
-    import matplotlib_fontja  # noqa: F401  (registers IPAexGothic as the default family)
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def criteria_chart(rows: list[CriterionRow]) -> bytes:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.0, 0.55 * len(rows) + 1.3))
-    ys = list(range(len(rows)))[::-1]
-    sup = [(y, r.supervisor) for y, r in zip(ys, rows) if r.supervisor is not None]
-    shift, height = (0.18, 0.34) if sup else (0.0, 0.5)  # side by side only when there is a pair
-    ax.barh([y + shift for y in ys], [r.ai or 0 for r in rows], height=height, color="#4477aa", label="AI")
-    if sup:
-        ax.barh([y - shift for y, _ in sup], [v for _, v in sup], height=height, color="#ee7733",
-                label="スーパーバイザー / Supervisor")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
-    ax.set_yticks(ys, [r.title for r in rows])
-    ax.set_xlim(0, max([4] + [r.max for r in rows]))
-    ax.set_xticks(range(0, 5))
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def trend_chart(attempts: list[Attempt], current: set[str]) -> bytes:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.0, 2.6))
+def trend_chart(attempts: list[Attempt], current: set[str], L: dict[str, str]) -> bytes:
+    """The trainee's totals over attempts; the reported sessions' points drawn larger."""
     xs = list(range(1, len(attempts) + 1))
-    ax.plot(xs, [a.total for a in attempts], marker="o", color="#4477aa")
-    for x, a in zip(xs, attempts):
-        if a.session_id in current:
-            ax.plot([x], [a.total], marker="o", markersize=10, color="#ee7733")
-    ax.set_ylim(0, 100)
-    ax.set_xticks(xs, [f"{x}\n{a.started_at:%m-%d}" for x, a in zip(xs, attempts)], fontsize=7)
-    ax.set_ylabel("総合点 / Total")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
+    line = charts.LineSeries(name="", x=xs, y=[a.total or 0 for a in attempts],
+                             highlight=[a.session_id in current for a in attempts])
+    return charts.to_png(charts.line_figure(charts.LineChart(
+        series=[line], x_title=L["attempt_axis"], y_title=L["total"], legend=False,
+        x_labels={x: f"{x}\n{a.started_at:%m-%d}" for x, a in zip(xs, attempts)})))
 
 
-# ------------------------------------------------------------------------------- HTML
-
-_CSS = """
-body{font-family:"Noto Sans CJK JP","IPAexGothic","Hiragino Sans",sans-serif;margin:2em;color:#222;line-height:1.5}
-h1{font-size:1.5em}h2{border-bottom:2px solid #4477aa;padding-bottom:.2em}h3{margin-top:1.5em}
-table{border-collapse:collapse;margin:.5em 0;width:100%}th,td{border:1px solid #bbb;padding:.3em .5em;
-vertical-align:top;text-align:left}th{background:#eef2f7}
-.turn{margin:.3em 0;padding:.3em .6em;border-left:4px solid #bbb}.turn.trainee{border-color:#4477aa;
-background:#f5f8fc}.who{font-weight:bold;margin-right:.5em}.at{color:#777;font-size:.85em;margin-right:.5em}
-mark{background:#ffe08a;padding:0 .1em}mark sup{color:#a05a00;font-size:.7em;margin-left:.1em}
-.flags{color:#a00}img{max-width:100%}section.session{page-break-before:always}
-section.session:first-of-type{page-break-before:auto}
-@media print{body{margin:0}@page{size:A4;margin:15mm}}
-"""
-
-
-def _e(x: object) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
-
+# --------------------------------------------------------------------- shared by the writers
 
 def report_zone() -> ZoneInfo:
     """Reports show times in SIMULATOR_TIMEZONE (an IANA name such as Asia/Tokyo; default UTC)."""
@@ -350,12 +304,6 @@ def fmt_score(x: float | int | None) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
 
-def _img(png: bytes | None, alt: str) -> str:
-    if not png:
-        return ""
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-
-
 def final_note(s: SessionSection, L: dict[str, str]) -> str:
     """The final total (supervisors' levels first) beside the AI's, when a supervisor changed it."""
     if s.final_total is None or s.final_total == s.total:
@@ -363,68 +311,19 @@ def final_note(s: SessionSection, L: dict[str, str]) -> str:
     return f"{L['final']}: {fmt_score(s.final_total)} / 100"
 
 
-def _session_html(s: SessionSection, L: dict[str, str]) -> str:
-    final = final_note(s, L)
-    p = [f'<section class="session" id="s-{_e(s.id)}"><h3>{_e(s.scenario_title)} '
-         f'<small>({_e(s.scenario)})</small></h3><table>',
-         f"<tr><th>{L['started']}</th><td>{fmt_time(s.started_at)}</td><th>{L['ended']}</th>"
-         f"<td>{fmt_time(s.ended_at) or L['open']}</td></tr>",
-         f"<tr><th>{L['judge']}</th><td>{_e(s.judge or L['unscored'])}</td><th>{L['total']}</th>"
-         f"<td><strong>{fmt_score(s.total)}</strong> / 100"
-         f"{' · ' + _e(final) if final else ''}</td></tr></table>"]
-    if s.flags:
-        p.append(f'<p class="flags">{L["flags"]}: {_e(", ".join(s.flags))}</p>')
-    p.append(_img(s.chart_png, L["criterion"]))
-    if s.criteria:
-        p.append(f"<table><tr><th>{L['criterion']}</th><th>{L['ai']}</th><th>{L['supervisor']}</th>"
-                 f"<th>{L['feedback']}</th></tr>")
-        for r in s.criteria:
-            sup = f"{fmt_score(r.supervisor)} / {r.max}" if r.supervisor is not None else "–"
-            if r.supervisor_name:
-                sup += f"<br><small>{_e(r.supervisor_name)}: {_e(r.supervisor_comment)}</small>"
-            ev = "".join(f"<br><small>{L['evidence']} #{e.turn}: 「{_e(e.quote)}」</small>" for e in r.evidence)
-            p.append(f"<tr><td>{_e(r.title)}</td><td>{fmt_score(r.ai)} / {r.max}</td><td>{sup}</td>"
-                     f"<td>{_e(r.feedback)}{ev}</td></tr>")
-        p.append("</table>")
-    p.append(f"<h4>{L['transcript']}</h4>")
-    for ln in s.transcript:
-        who = L["customer"] if ln.role == "customer" else L["trainee_role"]
-        body = "".join(f'<mark title="{_e(", ".join(g.criteria))}">{_e(g.text)}<sup>{_e(", ".join(g.criteria))}'
-                       f"</sup></mark>" if g.criteria else _e(g.text) for g in ln.segments)
-        p.append(f'<div class="turn {ln.role}"><span class="at">#{ln.index} {_e(ln.at or "")}</span>'
-                 f'<span class="who">{who}</span>{body}</div>')
-    p.append("</section>")
-    return "\n".join(p)
-
-
-def to_html(rep: CoachingReport) -> str:
-    """A self-contained printable page: inline CSS, charts as data: PNGs, all text escaped."""
-    L = labels(rep.language)
-    names = ", ".join(t.trainee for t in rep.trainees)
-    p = [f'<!DOCTYPE html><html lang="{_e(rep.language)}"><head><meta charset="utf-8">',
-         f"<title>{L['title']} – {_e(names)}</title><style>{_CSS}</style></head><body>",
-         f"<h1>{L['title']}</h1>"]
-    for t in rep.trainees:
-        p.append(f"<h2>{L['trainee']}: {_e(t.trainee)}</h2>")
-        if t.attempts:
-            p.append(f"<h3>{L['trend']}</h3>")
-            p.append(_img(t.trend_png, L["trend"]))
-            p.append(f"<table><tr><th>#</th><th>{L['started']}</th><th>{L['scenario']}</th><th>{L['total']}</th></tr>")
-            for i, a in enumerate(t.attempts, 1):
-                p.append(f"<tr><td>{i}</td><td>{fmt_time(a.started_at)}</td><td>{_e(a.scenario)}</td>"
-                         f"<td>{fmt_score(a.total)}</td></tr>")
-            p.append("</table>")
-        if len(t.sessions) > 1 and t.averages:
-            p.append(f"<h3>{L['averages']}</h3><table><tr><th>{L['criterion']}</th><th>{L['ai']}</th>"
-                     f"<th>{L['final']}</th><th>n</th></tr>")
-            p.extend(f"<tr><td>{_e(a.title)}</td><td>{a.ai:.2f}</td><td>{a.final:.2f}</td><td>{a.sessions}</td></tr>"
-                     for a in t.averages)
-            p.append("</table>")
-        p.extend(_session_html(s, L) for s in t.sessions)
-    p.append("</body></html>\n")
-    return "\n".join(p)
+def feedback_points(r: CriterionRow, L: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """(heading, points) for the feedback column: the two lists, or the paragraph of a card
+    that has none (an LLM judge's own words, or a card stored before the lists existed)."""
+    if not (r.went_well or r.try_next):
+        return [("", [r.feedback])] if r.feedback else []
+    return [(L[k], items) for k, items in (("went_well", r.went_well), ("try_next", r.try_next)) if items]
 
 
 def to_pdf(rep: CoachingReport) -> bytes:
     from simulator.report_pdf import render_pdf
     return render_pdf(rep)
+
+
+def to_html(rep: CoachingReport) -> str:
+    from simulator.report_html import render_html
+    return render_html(rep)

@@ -12,7 +12,8 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from simulator.report import CoachingReport, SessionSection, final_note, fmt_score, fmt_time, labels
+from simulator.report import (CoachingReport, SessionSection, feedback_points, final_note, fmt_score, fmt_time,
+                              labels)
 
 FONT = "IPAexGothic"
 BLUE = (0x44, 0x77, 0xAA)
@@ -74,20 +75,22 @@ def _session(pdf: _Pdf, s: SessionSection, L: dict[str, str]) -> None:
     pdf.heading(f"{s.scenario_title} ({s.scenario})", 12)
     pdf.para(f"{L['started']}: {fmt_time(s.started_at)}   {L['ended']}: {fmt_time(s.ended_at) or L['open']}")
     final = final_note(s, L)
-    pdf.para(f"{L['judge']}: {s.judge or L['unscored']}   {L['total']}: {fmt_score(s.total)} / 100"
+    pdf.para(f"{L['judge']}: {s.scorer or L['unscored']}   {L['total']}: {fmt_score(s.total)} / 100"
              + (f"   {final}" if final else ""), size=11)
     if s.flags:
         pdf.para(f"{L['flags']}: {', '.join(s.flags)}", color=(0xAA, 0, 0))
-    pdf.image_png(s.chart_png, 130)
+    pdf.image_png(s.chart_png, 115)
     if s.criteria:
         rows = []
         for r in s.criteria:
             sup = f"{fmt_score(r.supervisor)} / {r.max}" if r.supervisor is not None else "–"
             if r.supervisor_name:
                 sup += f"\n{r.supervisor_name}: {r.supervisor_comment}"
-            fb = r.feedback + "".join(f"\n{L['evidence']} #{e.turn}: 「{e.quote}」" for e in r.evidence)
+            fb = "\n".join(f"{head}:\n" * bool(head) + "\n".join(f"・{x}" if head else x for x in items)
+                           for head, items in feedback_points(r, L))
+            fb += "".join(f"\n{L['evidence']} #{e.turn}: 「{e.quote}」" for e in r.evidence)
             rows.append([r.title, f"{fmt_score(r.ai)} / {r.max}", sup, fb])
-        pdf.grid([L["criterion"], L["ai"], L["supervisor"], L["feedback"]], rows, [38, 15, 40, 87])
+        pdf.grid([L["criterion"], s.scorer or L["ai"], L["supervisor"], L["feedback"]], rows, [38, 22, 35, 85])
     pdf.heading(L["transcript"], 11)
     for ln in s.transcript:
         who = L["customer"] if ln.role == "customer" else L["trainee_role"]
@@ -127,7 +130,7 @@ def render_pdf(rep: CoachingReport) -> bytes:
         pdf.heading(f"{L['trainee']}: {t.trainee}", 14)
         if t.attempts:
             pdf.para(L["trend"], size=11)
-            pdf.image_png(t.trend_png, 150)
+            pdf.image_png(t.trend_png, 125)
             pdf.grid(["#", L["started"], L["scenario"], L["total"]],
                       [[str(i), fmt_time(a.started_at), a.scenario, fmt_score(a.total)]
                        for i, a in enumerate(t.attempts, 1)], [10, 45, 85, 40])

@@ -20,7 +20,7 @@ import pytest
 from test_store import Clock
 
 from simulator.cli import main
-from simulator.export import defuse, to_csv, to_json
+from simulator.export import csv_rows, defuse, to_csv, to_json
 from simulator.loading import default_catalog
 from simulator.scoring.card import final_total, total
 from simulator.models import CriterionScore, CustomerState, Evidence, ScoreCard, Turn
@@ -276,3 +276,28 @@ def test_csv_leaves_total_final_empty_when_the_rubric_is_unknown(store: Store) -
     by_id = {r["session_id"]: r for r in rows}
     assert by_id[IDS[0]]["total_final"] == ""  # a supervisor changed a level; no weights to apply
     assert by_id[IDS[2]]["total_final"] == by_id[IDS[2]]["total"]  # nothing overridden: the AI's total
+
+
+def test_scorer_is_named_and_feedback_is_two_lists_in_csv_and_reports(tmp_path: Path) -> None:
+    s = Store(f"sqlite:///{tmp_path / 'sim.db'}", now=Clock())
+    sid = s.start_session("Dana", "sim-activation-en", "openai", CustomerState())
+    s.add_turn(sid, Turn(role="trainee", text="You must have been worried.", at="10:00:00"), CustomerState())
+    card = _card("sim-activation-en", 50.0, (3, 2, 1), {"empathy": (0, "You must have been worried.")})
+    card.judge, card.judge_model = "llm", "qwen2.5-7b"
+    card.criteria[0].went_well = ["\"You must have been worried.\" — you named the feeling."]
+    card.criteria[0].try_next = ["Ask about the delivery day.", "For example: \"Will you be home?\""]
+    s.save_score(sid, card)
+    header, rows = csv_rows(s.sessions(), RUBRICS)
+    row = dict(zip(header, rows[0]))
+    assert header[:21] == next(csv.reader(io.StringIO((GOLDEN / "export.csv").read_text("utf-8-sig"))))[:21]
+    assert row["scorer"] == "LLM judge (qwen2.5-7b)" and row["judge_model"] == "qwen2.5-7b"
+    assert row["empathy_ai"] == "3"  # the old column stays where spreadsheets expect it
+    html = to_html(build(s.sessions(), titles=TITLES))
+    assert "<th>LLM judge (qwen2.5-7b)</th>" in html and ">AI<" not in html
+    assert "<b>What went well</b><ul><li>&quot;You must have been worried.&quot; — you named the feeling.</li></ul>" in html
+    assert "<b>What to try next</b><ul><li>Ask about the delivery day.</li><li>For example:" in html
+    assert "unspoken_needs feedback" in html  # a criterion without lists keeps its paragraph
+    section = build(s.sessions(), titles=TITLES).trainees[0].sessions[0]
+    assert section.scorer == "LLM judge (qwen2.5-7b)"
+    assert to_pdf(build(s.sessions(), titles=TITLES)).startswith(b"%PDF-")
+    s.close()

@@ -19,6 +19,7 @@ from simulator.llm import LLMConfigError, LLMSettings, make_client
 from simulator.loading import default_catalog, load_rubric
 from simulator.models import Rubric, ScoreCard, Transcript
 from simulator.scoring import HeuristicScorer, make_scorer
+from simulator.scoring.card import scorer_name
 from simulator.scoring.judge import FABRICATED_FLAG, FALLBACK_FLAG, LLMJudge, response_schema
 from simulator.scoring.manipulation import FLAG as MANIPULATION
 
@@ -70,10 +71,13 @@ def test_valid_answer_becomes_an_llm_card(srv: FakeOpenAI, rubric: Rubric) -> No
     srv.script(answer({"empathy": 4, "unspoken_needs": 3, "wait_time": 4}, strong_evidence()))
     card = run(judge_for(srv, rubric), load(STRONG))
     assert card.judge == "llm" and card.flags == []
+    assert card.judge_model == "judge-model"  # named on the card, in exports and reports
+    assert scorer_name(card, "en") == "LLM judge (judge-model)"
     assert [c.score for c in card.criteria] == [4, 3, 4]
     assert card.total == pytest.approx((35 * 4 + 35 * 3 + 30 * 4) / 100 * 25, abs=0.05)
     assert card.criterion("empathy").evidence[0].quote == "ご心配でしたよね"
     assert card.criterion("empathy").feedback == "フィードバック empathy"
+    assert card.criterion("empathy").went_well == card.criterion("empathy").try_next == []  # none written
     assert card.criterion("empathy").explanation == "reasoning for empathy"
     assert len(srv.requests) == 1
 
@@ -219,3 +223,16 @@ def test_make_scorer_picks_by_settings(srv: FakeOpenAI, rubric: Rubric) -> None:
         make_scorer("llm", rubric, LLMSettings())
     with pytest.raises(ValueError, match="unknown judge"):
         make_scorer("oracle", rubric)  # type: ignore[arg-type]
+
+
+def test_judges_lists_become_the_cards_lists(srv: FakeOpenAI, rubric: Rubric) -> None:
+    doc = json.loads(answer({"empathy": 4, "unspoken_needs": 3, "wait_time": 4}, strong_evidence()))
+    doc["criteria"]["empathy"].update(feedback="", went_well=["「ご心配でしたよね」— 気持ちを言葉にできています", " "],
+                                      try_next=["状況も受け止めて言い返しましょう"])
+    srv.script(json.dumps(doc, ensure_ascii=False))
+    c = run(judge_for(srv, rubric), load(STRONG)).criterion("empathy")
+    assert c.went_well == ["「ご心配でしたよね」— 気持ちを言葉にできています"]
+    assert c.try_next == ["状況も受け止めて言い返しましょう"]
+    assert c.feedback == "「ご心配でしたよね」— 気持ちを言葉にできています 状況も受け止めて言い返しましょう"
+    assert {"went_well", "try_next"} <= set(response_schema(rubric)["properties"]["criteria"]["properties"]
+                                            ["empathy"]["required"])

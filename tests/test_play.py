@@ -20,8 +20,9 @@ FIXTURE = str(Path(__file__).parent / "fixtures" / "scenarios" / "fixture-gift-e
 
 
 def args(scenario: str = FIXTURE, lines: str | None = None, seed: int = 0, trainee: str | None = None,
-         backend: str = "scripted") -> argparse.Namespace:
-    return argparse.Namespace(scenario=scenario, backend=backend, trainee_lines=lines, trainee=trainee, seed=seed)
+         backend: str = "scripted", rubric: str = "default") -> argparse.Namespace:
+    return argparse.Namespace(scenario=scenario, backend=backend, trainee_lines=lines, trainee=trainee, seed=seed,
+                              rubric=rubric)
 
 
 def run(a: argparse.Namespace, stdin: str = "") -> tuple[int, str, str]:
@@ -108,7 +109,50 @@ def test_interactive_loop_prints_the_clock() -> None:
     assert "[10:00:00] Customer:" in out and "[10:00:00] > " in out
     assert "birthday" in out and "[10:01:00] > " in out
     assert "unknown command '/oops'" in out
-    assert "ended by trainee" in out
+    assert "―― You ended the contact · simulated clock " in out
+    assert "mood" not in out and "needs out" not in out  # no engine internals for the trainee
+
+
+def test_interactive_play_shows_brief_first_and_score_card_last() -> None:
+    """A scenario file outside scenarios/ (the fixture), played in the terminal like a trainee would."""
+    code, out, err = run(args(), stdin="You must have been worried. Is it for a special occasion?\n/quit\n")
+    assert code == 0 and err == ""
+    brief, rest = out.split("Commands: /hold SECONDS [message] (hold), /quit (stop)", 1)
+    assert brief.startswith("== Brief ==") and "Summary:" in brief
+    talk, card = rest.split("―― Stopped with /quit (the contact was not finished) · simulated clock ", 1)
+    assert "Customer:" in talk
+    assert "== Score card ==" in card and "Total: " in card and "/ 100" in card
+    assert "Scored by: Heuristic scorer (rules); Rubric: default" in card
+    assert "Empathy" in card and ("What went well:" in card or "What to try next:" in card)
+
+
+def test_interactive_play_in_japanese_scores_with_the_chosen_rubric() -> None:
+    code, out, _ = run(args(scenario="catalog-bride-ja", rubric="extended"),
+                       stdin="ご心配でしたよね。本日16時までに発送いたします。\n")  # input ends: stopped
+    assert code == 0
+    assert out.startswith("== ブリーフィング ==") and "概要:" in out and "コマンド: /hold 秒数" in out
+    assert "―― 入力が終わったため中断しました · シミュレーション時刻 " in out
+    assert "== 採点結果 ==" in out and "ルーブリック: extended" in out and "良かった点:" in out
+    # wide characters count twice: no line runs past the terminal width
+    from simulator.terminal import WIDTH, cells
+    assert max(cells(ln) for ln in out.split("== 採点結果 ==")[1].splitlines()) <= WIDTH
+
+
+def test_nothing_said_is_not_scored_and_a_bad_rubric_is_named() -> None:
+    code, out, _ = run(args(), stdin="/quit\n")
+    assert code == 0 and "Nothing to score: you did not say anything." in out
+    code, _, err = run(args(rubric="no-such-rubric"), stdin="/quit\n")
+    assert code == 1 and "unknown rubric 'no-such-rubric'" in err
+
+
+def test_play_help_documents_every_argument() -> None:
+    p = subprocess.run([sys.executable, "-m", "simulator", "play", "--help"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert p.returncode == 0
+    text = " ".join(p.stdout.split())  # argparse wraps to the terminal width
+    for words in ("SCENARIO", "path of a scenario .yaml file anywhere", "--seed", "same seed", "--rubric",
+                  "heuristic scorer", "--trainee-lines", "--trainee NAME", "--backend", "examples:"):
+        assert words in text, words
 
 
 def test_openai_backend_without_settings_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

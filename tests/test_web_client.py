@@ -77,6 +77,13 @@ def test_trainee_plays_scores_and_sees_own_history(app: RunningApp) -> None:
     assert 0 <= total <= 100
     assert "sim-transcript" in out[TRANSCRIPT]
     assert out[HISTORY]["data"] and out[HISTORY]["data"][0][1] == "catalog-bride-ja"
+    assert out[HISTORY]["headers"] == ["日時", "シナリオ", "合計"]
+    # charts in the UI language; a lone first attempt is still a point on the trend
+    assert "<svg" in out[CHART] and "レベル（0〜4）" in out[CHART] and "共感" in out[CHART]
+    assert "受講回（回目）" in out[TREND] and "合計点" in out[TREND]
+    assert out[TREND].count('id="sim-line-0"') == 1 and "<use" in out[TREND]
+    assert "良かった点" in out[CARD] or "次に試すこと" in out[CARD]
+    assert "ルールベース採点" in out[CARD] and "heuristic" not in out[CARD]
 
     sessions = app.services.store.list_sessions(trainee="佐藤 花子")
     assert len(sessions) == 1 and sessions[0].total == pytest.approx(total, abs=0.05)
@@ -215,13 +222,18 @@ def test_supervisor_dashboard_override_and_export(app: RunningApp) -> None:
     s = login(app)
     table, avg, trend = s.predict("Dana", "", "", "", "en", api_name="/dashboard")[:3]
     assert table["data"] and table["data"][0][1] == "Dana"
+    assert table["data"][0][6] == "Heuristic scorer (rules)"  # named for what it is, not "AI"
+    # charts are SVG with English axis titles, one point for Dana's single attempt
+    assert "<svg" in avg and "Average level (0-4)" in avg and "Empathy" in avg
+    assert "<svg" in trend and "Attempt" in trend and "Total score" in trend and "Dana" in trend
+    assert trend.count('id="sim-line-') == 1
     sid = table["data"][0][-1]
     card, transcript = s.predict(sid, "en", api_name="/open_session")[:2]
     assert "sim-total" in card and "call the carrier" in transcript
     msg = s.predict(sid, "empathy", 4, "", "en", api_name="/override_score")[0]
     assert "comment" in msg
     msg = s.predict(sid, "empathy", 4, "Named the worry first; full marks.", "en", api_name="/override_score")[0]
-    assert "Overrode empathy" in msg
+    assert "Overrode Empathy (feelings before procedure) to 4" in msg  # the rubric's name, not the id
     assert app.services.store.get_session(sid).latest_overrides()["empathy"].supervisor == SUPERVISOR[0]
     # the dashboard shows the AI's total and the final one, the supervisor's level weighed in
     table = s.predict("Dana", "", "", "", "en", api_name="/dashboard")[0]
@@ -340,7 +352,7 @@ def test_report_export_html(app: RunningApp) -> None:
         html = r.read().decode("utf-8")
     assert "Report Reader" in html and "<html" in html.lower()
     file, msg = s.predict("pdf", "nobody-has-this-name", "", "", "", "en", api_name="/export")
-    assert file is None and "no session matches" in msg
+    assert file is None and "no session matches" in msg.lower()
 
 
 def test_supervisor_tries_a_draft(app: RunningApp) -> None:
@@ -403,8 +415,8 @@ def test_render_escapes_and_highlights_evidence() -> None:
     assert html.count("<mark") == 2
     assert "<mark class='sim-evidence' title='empathy'>ご心配でしたよね</mark>" in html
     assert render.safe("a\x00b\x1bc\n") == "abc\n"
-    assert render.chart_label(0, "共感（手続きより先に気持ち）") == "1 共感"
-    assert render.chart_label(2, "Clear wait times (promises)") == "3 Clear wait times"
+    assert render.short_title("共感（手続きより先に気持ち）") == "共感"
+    assert render.short_title("Clear wait times (promises)") == "Clear wait times"
     msgs = render.chat_messages([render.ChatLine(role="customer", text="<script>x</script>", at="15:52:00")])
     assert msgs == [{"role": "assistant", "content": "[15:52] &lt;script&gt;x&lt;/script&gt;"}]
 

@@ -167,17 +167,28 @@ TRAINEE_LINES_JA = [
 ]
 
 
-def play_trainee(page, name: str = "山田 花子", scenario: str = "catalog-bride-ja") -> None:  # type: ignore[no-untyped-def]
+TRAINEE_LINES_EN = [
+    "So this is your second call about it, and it still hasn't arrived. You must have been worried. We agreed to "
+    "send it by courier and I'm afraid our staff made a mistake and it was never sent. I'm so sorry.",
+    "If I arrange it now, we can still make the 4 pm cut-off and ship it today. May I ask whether it's for a "
+    "special occasion?",
+    "Congratulations! I'll ship it by courier by 4 pm today, so it will reach you tomorrow morning.",
+]
+
+
+def play_trainee(page, name: str = "山田 花子", scenario: str = "catalog-bride-ja",  # type: ignore[no-untyped-def]
+                 lines: list[str] | None = None) -> None:
+    lines = lines or TRAINEE_LINES_JA
     page.locator("#sim-name input, #sim-name textarea").first.fill(name)
     pick(page, "sim-scenario", scenario)
     page.locator("#sim-start").click()
     page.locator("#sim-chat [data-testid='bot']").first.wait_for(timeout=15_000)
-    say(page, TRAINEE_LINES_JA[0])
+    say(page, lines[0])
     page.locator("#sim-hold-seconds input").fill("40")
     before = chat_count(page)
     page.locator("#sim-hold").click()
     wait_for_reply(page, before, 2)  # the hold notice, then the customer reacting to 40 s of silence
-    for line in TRAINEE_LINES_JA[1:]:
+    for line in lines[1:]:
         say(page, line)
     page.locator("#sim-end").click()
     page.locator("#sim-total").wait_for(timeout=20_000)
@@ -194,3 +205,39 @@ def load_in_editor(page, file_name: str) -> None:  # type: ignore[no-untyped-def
     pick(page, "sim-ed-file", file_name)
     page.locator("#sim-ed-load").click()
     page.locator("#sim-validation.ok").wait_for(timeout=15_000)
+
+
+# ------------------------------------------------------------------ a cohort for the dashboard
+
+COHORT = {  # trainee -> transcripts in tests/data/transcripts, oldest attempt first
+    "山田 花子": ["bride-ja-weak", "delivery-ja-weak", "bride-ja-strong"],
+    "佐藤 健": ["apple-ja-weak", "delivery-ja-strong"],
+    "Dana Whitfield": ["bride-en-weak", "delivery-en-weak", "delivery-en-strong", "bride-en-strong"],
+    "鈴木 一": ["apple-ja-strong"],  # one attempt: it must still show as a point
+}
+
+
+def seed_cohort(services: Services, cohort: dict[str, list[str]] | None = None) -> dict[str, int]:
+    """Store scored sessions (heuristic scorer, default rubric) straight into the app's store, as
+    the trainee page would have; returns trainee -> attempts."""
+    import json
+
+    from simulator.models import Transcript
+    from simulator.scoring import HeuristicScorer
+
+    scorer = HeuristicScorer(services.catalog.rubric("default"))
+    store, data = services.store, REPO / "tests" / "data" / "transcripts"
+    cohort = cohort or COHORT
+    for round_ in range(max(len(v) for v in cohort.values())):  # interleaved, like a real week
+        for trainee, names in cohort.items():
+            if round_ >= len(names):
+                continue
+            tr = Transcript.model_validate(json.loads((data / f"{names[round_]}.json").read_text(encoding="utf-8")))
+            sc = services.catalog.scenarios[tr.scenario]
+            state = ScriptedCustomer().start(sc, seed=0).state
+            sid = store.start_session(trainee, sc.id, "scripted", state, language=sc.language)
+            for turn in tr.turns:
+                store.add_turn(sid, turn, state)
+            store.end_session(sid, state)
+            store.save_score(sid, scorer.score(tr, sc))
+    return {k: len(v) for k, v in cohort.items()}

@@ -19,8 +19,10 @@ from pydantic import BaseModel
 from simulator.customers import ContactEndedError, CustomerBackend, make_backend
 from simulator.customers.base import CustomerReply
 from simulator.customers.scripted import MAX_HOLD_SECONDS
-from simulator.models import CustomerState, Scenario, Session, Transcript, Turn, format_clock, parse_clock
+from simulator import terminal as text_view
+from simulator.models import CustomerState, Rubric, Scenario, ScoreCard, Session, Turn, format_clock, parse_clock
 from simulator.textfile import TextFileError, read_text_file
+from simulator.web.i18n import t
 
 MAX_LINE_CHARS = 2000  # same cap as the web chat: a pasted essay is a mistake, not a turn
 _HOLD = re.compile(r"^/hold\s+(\d{1,5})(?:\s+(.*))?$")
@@ -93,6 +95,18 @@ def resolve_scenario(ref: str) -> Scenario:
         raise PlayError(f"scenario file is invalid: {first}") from None
 
 
+def resolve_rubric(ref: str) -> Rubric:
+    """A rubric id from the catalog, or a path to a rubric YAML file."""
+    from simulator.loading import LoadError, default_catalog
+
+    try:
+        return default_catalog().rubric(ref)
+    except KeyError as e:
+        raise PlayError(str(e.args[0]) if e.args else f"unknown rubric '{ref}'") from None
+    except LoadError as e:
+        raise PlayError(f"rubric file is invalid: {str(e).splitlines()[0] if str(e) else ref}") from None
+
+
 class Recorder:
     """Writes the session to simulator.store turn by turn, when --trainee is given."""
 
@@ -129,16 +143,11 @@ class Recorder:
                                          state, language=self.scenario.language)
         self._call(self.store.add_turn, self.session_id, turn, state)
 
-    def end(self, state: CustomerState, transcript: Transcript) -> None:
-        """Close the session and store its score card, so exports and reports show the scores
-        (heuristic scorer, default rubric: offline and deterministic, like the web app's default)."""
-        from simulator.loading import default_catalog
-        from simulator.scoring import HeuristicScorer
-
+    def end(self, state: CustomerState, card: ScoreCard | None) -> None:
+        """Close the session and store its score card, so exports and reports show the scores."""
         if self.session_id is not None:
             self._call(self.store.end_session, self.session_id, state)
-            if any(t.role == "trainee" for t in transcript.turns):
-                card = HeuristicScorer(default_catalog().rubric("default")).score(transcript, self.scenario)
+            if card is not None:
                 self._call(self.store.save_score, self.session_id, card)
         self.store.close()
 
@@ -147,8 +156,8 @@ class Player:
     """One session: the transcript and the state, advanced one trainee step at a time."""
 
     def __init__(self, backend: CustomerBackend, scenario: Scenario, seed: int,
-                 recorder: Recorder | None = None):
-        self.backend, self.scenario, self.recorder = backend, scenario, recorder
+                 recorder: Recorder | None = None, rubric: Rubric | None = None):
+        self.backend, self.scenario, self.recorder, self.rubric = backend, scenario, recorder, rubric
         opening = backend.start(scenario, seed=seed)
         self.state: CustomerState = opening.state
         self.turns: list[Turn] = []
@@ -190,9 +199,16 @@ class Player:
         self._record(final.turn)
         return final
 
-    def finish(self) -> None:
+    def finish(self) -> ScoreCard | None:
+        """Score the contact (heuristic scorer: offline and deterministic, like the web app's
+        default) when the trainee said anything, and close the recorded session."""
+        card = None
+        if self.rubric is not None and any(t.role == "trainee" for t in self.turns):
+            from simulator.scoring import HeuristicScorer
+            card = HeuristicScorer(self.rubric).score(self.session(), self.scenario)
         if self.recorder:
-            self.recorder.end(self.state, self.session())
+            self.recorder.end(self.state, card)
+        return card
 
     def session(self) -> Session:
         return Session(scenario=self.scenario.id, backend=self.backend.name, turns=self.turns, state=self.state)
@@ -215,13 +231,17 @@ async def play_lines(player: Player, steps: list[Step], err: TextIO) -> Session:
 
 
 async def play_interactive(player: Player, inp: TextIO, out: TextIO) -> None:
-    who = "お客様" if player.scenario.language == "ja" else "Customer"
-    print(f"{player.scenario.title}  ({player.scenario.id}; /hold SECONDS [message], /quit)", file=out)
+    lang = player.scenario.language
+    who = t("role_customer", lang)
+    print(text_view.brief(player.scenario), file=out)
+    print(t("play_commands", lang) + "\n", file=out)
     print(f"[{player.turns[0].at}] {who}: {player.turns[0].text}", file=out)
+    stopped = ""
     while not player.state.ended:
         print(f"[{player.state.clock}] > ", end="", file=out, flush=True)
         raw = inp.readline()
         if not raw:
+            stopped = "play_end_eof"
             break
         try:
             step = parse_step(raw, where="input")
@@ -231,6 +251,7 @@ async def play_interactive(player: Player, inp: TextIO, out: TextIO) -> None:
         if step is None:
             continue
         if step.quit:
+            stopped = "play_end_quit"
             break
         print(f"{who}: ", end="", file=out, flush=True)
         reply = await player.play(step, on_delta=lambda d: print(d, end="", file=out, flush=True))
@@ -241,9 +262,10 @@ async def play_interactive(player: Player, inp: TextIO, out: TextIO) -> None:
         if reply.notice:
             print(f"  ({reply.notice})", file=out)
     s = player.state
-    print(f"-- {'ended by ' + str(s.ended_by) if s.ended else 'stopped'} at {s.clock}; "
-          f"mood {s.mood:+.2f}; needs out: {', '.join(s.revealed_needs) or 'none'}", file=out)
-    player.finish()
+    how = stopped or ("play_end_customer" if s.ended_by == "customer" else "play_end_trainee")
+    print(f"\n―― {t(how, lang)} · {t('play_at', lang, c=s.clock)} ――\n", file=out)
+    card = player.finish()
+    print(text_view.card(card, player.rubric, player.scenario) if card else t("play_no_score", lang), file=out)
 
 
 def cmd_play(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
@@ -251,13 +273,14 @@ def cmd_play(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Text
     inp, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
         scenario = resolve_scenario(args.scenario)
+        rubric = resolve_rubric(args.rubric)
         steps = read_steps(args.trainee_lines, inp) if args.trainee_lines is not None else None
         backend = make_backend(args.backend)
     except (PlayError, ValueError) as e:
         print(f"simulator play: {e}", file=err)
         return 1
     try:
-        player = Player(backend, scenario, args.seed, Recorder.open(args.trainee, scenario, backend.name, err))
+        player = Player(backend, scenario, args.seed, Recorder.open(args.trainee, scenario, backend.name, err), rubric)
         if steps is not None:
             session = asyncio.run(play_lines(player, steps, err))
             print(session.model_dump_json(indent=2), file=out)

@@ -24,11 +24,11 @@ def make_scorer(judge: Literal["heuristic", "llm", "auto"], rubric: Rubric,
     if judge not in ("llm", "auto"):
         raise ValueError(f"unknown judge '{judge}': use heuristic, llm or auto")
     from simulator.llm import LLMSettings, make_client
-    from simulator.scoring.judge import LLMJudge
 
     settings = settings or LLMSettings.from_env()
     if judge == "auto" and not settings.configured:
-        return HeuristicScorer(rubric)
+        return HeuristicScorer(rubric)  # before importing the judge: it loads openai
+    from simulator.scoring.judge import LLMJudge
     client = make_client(settings)  # raises LLMConfigError naming the missing variables
     return LLMJudge(rubric, client, settings.effective_judge_model or "")
 

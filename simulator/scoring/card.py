@@ -48,12 +48,23 @@ def total(rubric: Rubric, scores: dict[str, int]) -> float:
     return round(value, 1)
 
 
-def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: str) -> CriterionScore:
+@dataclass
+class Feedback:
+    """Coaching feedback as lists (what went well, what to try next) and as the one paragraph
+    the score card has always carried (`text`: each point with its lead-in, in order)."""
+
+    went_well: list[str] = field(default_factory=list)
+    try_next: list[str] = field(default_factory=list)
+    text: str = ""
+
+
+def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: Feedback) -> CriterionScore:
     descriptor = criterion.levels[analysis.level].descriptor.get(language)
     fired = "; ".join(analysis.fired) if analysis.fired else ("何も検出されず" if language == "ja" else "nothing detected")
     explanation = f"{descriptor} [{fired}; points {analysis.points:.1f}]"
     return CriterionScore(id=criterion.id, score=analysis.level, evidence=analysis.evidence,
-                          feedback=feedback, explanation=explanation, flags=list(analysis.flags))
+                          feedback=feedback.text, went_well=feedback.went_well, try_next=feedback.try_next,
+                          explanation=explanation, flags=list(analysis.flags))
 
 
 def final_total(card: ScoreCard, overrides: Mapping[str, int], rubric: Rubric | None) -> float | None:
@@ -76,3 +87,14 @@ def assemble(scenario_id: str, rubric: Rubric, judge: Literal["heuristic", "llm"
     all_flags = list(dict.fromkeys(flags + [f for c in criteria for f in c.flags]))
     return ScoreCard(scenario=scenario_id, rubric=rubric.id, judge=judge,
                      total=total(rubric, scores), criteria=criteria, flags=all_flags)
+
+
+SCORER_NAMES = {"heuristic": ("ルールベース採点", "Heuristic scorer (rules)"), "llm": ("LLM 採点", "LLM judge")}
+
+
+def scorer_name(card: ScoreCard, language: str) -> str:
+    """Who made the card, as people should read it (never "AI" for the rule-based scorer)."""
+    ja, en = SCORER_NAMES[card.judge]
+    if language == "ja":
+        return f"{ja}（{card.judge_model}）" if card.judge_model else ja
+    return f"{en} ({card.judge_model})" if card.judge_model else en

@@ -4,7 +4,7 @@ phrase from the scenario), in the transcript's language."""
 from __future__ import annotations
 
 from simulator.models import Criterion, Scenario
-from simulator.scoring.card import Analysis, Finding
+from simulator.scoring.card import Analysis, Feedback, Finding
 
 # key -> (ja, en). Good ones praise a quote; "try" ones say what to do next.
 GOOD: dict[str, tuple[str, str]] = {
@@ -69,8 +69,8 @@ def _ja(language: str) -> int:
 
 
 def write(criterion: Criterion, analysis: Analysis, scenario: Scenario | None, language: str,
-          said: str = "") -> str:
-    """Feedback text: up to two things that went well (quoted), up to two to try, a model phrase.
+          said: str = "") -> Feedback:
+    """Feedback: up to two things that went well (quoted), up to two to try, a model phrase.
 
     `said` is all the trainee's text, so a model phrase they already used is not suggested."""
     i = _ja(language)
@@ -78,23 +78,31 @@ def write(criterion: Criterion, analysis: Analysis, scenario: Scenario | None, l
     tries = sorted((f for f in analysis.findings if f.kind == "try" and f.key in TRY),
                    key=lambda f: _PRIORITY.index(f.key))
     tries = _dedupe(tries)[:2] if analysis.level < 4 else _dedupe(tries)[:1]
+    went_well: list[str] = []
+    try_next: list[str] = []
     parts: list[str] = []
     for f in goods:
         what = GOOD[f.key][i]
         if f.key == "signal_plus" and f.detail:
             what = f"{what} ({f.detail})"
-        parts.append(f"良かった点：「{f.quote}」— {what}。" if i == 0 and f.quote else
-                     f"良かった点：{what}。" if i == 0 else
-                     f"Went well: \"{f.quote}\" — {what}." if f.quote else f"Went well: {what}.")
+        plain = f"{what}。" if i == 0 else f"{what}."
+        if f.quote:
+            plain = f"「{f.quote}」— {plain}" if i == 0 else f"\"{f.quote}\" — {plain}"
+        went_well.append(plain if i == 0 or f.quote else plain[:1].upper() + plain[1:])  # a list item starts a sentence
+        parts.append(("良かった点：" if i == 0 else "Went well: ") + plain)
     for f in tries:
         text = TRY[f.key][i].format(quote=f.quote, detail=f.detail).strip()
+        try_next.append(text)
         parts.append(f"次に試すこと：{text}" if i == 0 else f"Try next: {text}")
     phrase = _model_phrase(criterion, scenario, said)
     if phrase and analysis.level < 4:
-        parts.append(f"例：「{phrase}」" if i == 0 else f"For example: \"{phrase}\"")
+        example = f"例：「{phrase}」" if i == 0 else f"For example: \"{phrase}\""
+        try_next.append(example)
+        parts.append(example)
     if not parts:
         parts.append("良い対応です。" if i == 0 else "Well handled.")
-    return " ".join(parts)
+        went_well.append(parts[0])
+    return Feedback(went_well=went_well, try_next=try_next, text=" ".join(parts))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -39,6 +39,8 @@ class JudgeCriterion(BaseModel):
     score: int = Field(strict=True, ge=0, le=4)
     evidence: list[JudgeEvidence]
     feedback: str = ""
+    went_well: list[str] = Field(default_factory=list)
+    try_next: list[str] = Field(default_factory=list)
 
 
 class JudgeOutput(BaseModel):
@@ -59,11 +61,13 @@ def response_schema(rubric: Rubric) -> dict[str, Any]:
                 "properties": {"turn": {"type": "integer", "description": "number of a trainee turn"},
                                "quote": {"type": "string", "description": "verbatim words from that turn"}}}
     one = {"type": "object", "additionalProperties": False,
-           "required": ["reasoning", "score", "evidence", "feedback"],
+           "required": ["reasoning", "score", "evidence", "feedback", "went_well", "try_next"],
            "properties": {"reasoning": {"type": "string"},
                           "score": {"type": "integer", "minimum": 0, "maximum": 4},
                           "evidence": {"type": "array", "items": evidence},
-                          "feedback": {"type": "string"}}}
+                          "feedback": {"type": "string"},
+                          "went_well": {"type": "array", "items": {"type": "string"}},
+                          "try_next": {"type": "array", "items": {"type": "string"}}}}
     ids = [c.id for c in rubric.criteria]
     return {"type": "object", "additionalProperties": False, "required": ["criteria"],
             "properties": {"criteria": {"type": "object", "additionalProperties": False, "required": ids,
@@ -204,7 +208,14 @@ class LLMJudge:
                 score = heuristic.score  # never let a plea to the grader raise a score
                 cflags.append(CAPPED_FLAG)
                 note += f" [manipulation attempt in the transcript: capped at the heuristic level {score}]"
+            # the model's own words (paragraph and lists) when it wrote any, else the heuristic's
+            went, nxt = [x.strip() for x in got.went_well if x.strip()], [x.strip() for x in got.try_next if x.strip()]
+            own = got.feedback.strip() or " ".join(went + nxt)
             criteria.append(CriterionScore(id=c.id, score=score, evidence=evidence,
-                                           feedback=got.feedback.strip() or heuristic.feedback,
+                                           feedback=own or heuristic.feedback,
+                                           went_well=went if own else heuristic.went_well,
+                                           try_next=nxt if own else heuristic.try_next,
                                            explanation=got.reasoning.strip() + note, flags=cflags))
-        return assemble(transcript.scenario, self.rubric, "llm", criteria, flags)
+        card = assemble(transcript.scenario, self.rubric, "llm", criteria, flags)
+        card.judge_model = self.model
+        return card

@@ -90,6 +90,9 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
         css=CSS_PATH.read_text(encoding="utf-8"), mcp_server=False, pwa=False)
     if block:
         print(f"Simulator web app: {url}", flush=True)
+        # `simulator serve` starts with the collector off (cli.py: startup allocates much and frees
+        # little); from here it runs as usual.
+        gc.enable()
         try:
             demo.block_thread()
         finally:

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
+from pydantic import BaseModel, Field
 
+from simulator import charts
 from simulator.models import Rubric
-from simulator.scoring.card import final_total
+from simulator.scoring.card import final_total, scorer_name
 from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import blocking
@@ -32,11 +34,13 @@ def session_cols(lang: str) -> list[str]:
 def _filter(trainee: str | None, scenario: str | None, since: str | None, until: str | None, lang: str) -> Any:
     from simulator.export import ExportError, parse_day
     from simulator.store import SessionFilter
-    try:
-        d1 = parse_day((since or "").strip() or None, t("since", lang))
-        d2 = parse_day((until or "").strip() or None, t("until", lang))
-    except ExportError as e:
-        raise gr.Error(str(e)) from None
+    days = []
+    for value, key in ((since, "since"), (until, "until")):
+        try:
+            days.append(parse_day((value or "").strip() or None, t(key, lang)))
+        except ExportError:
+            raise gr.Error(f"{t(key, lang)}: {t('err_bad_date', lang, d=value)}") from None
+    d1, d2 = days
     return SessionFilter(trainee=trainee or None, scenario=scenario or None, since=d1, until=d2)
 
 
@@ -57,30 +61,63 @@ def _final(s: Any, rubrics: Mapping[str, Rubric]) -> float | None:
     return None if found is None else round(found, 1)
 
 
-def frames(sessions: list[Any], rubric: Any, lang: str,
-           rubrics: Mapping[str, Rubric]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    table = pd.DataFrame([[s.started_at.strftime("%Y-%m-%d %H:%M"), s.trainee, s.scenario, s.turn_count,
-                           round(s.card.total, 1) if s.card else None, _final(s, rubrics),
-                           s.card.judge if s.card else "", s.id]
-                          for s in reversed(sessions)], columns=session_cols(lang))
-    sums: dict[str, list[int]] = {}
+def frames(sessions: list[Any], lang: str, rubrics: Mapping[str, Rubric]) -> pd.DataFrame:
+    """The sessions table, newest first, headers in `lang`."""
+    return pd.DataFrame([[s.started_at.strftime("%Y-%m-%d %H:%M"), s.trainee, s.scenario, s.turn_count,
+                          round(s.card.total, 1) if s.card else None, _final(s, rubrics),
+                          scorer_name(s.card, lang) if s.card else "", s.id]
+                         for s in reversed(sessions)], columns=session_cols(lang))
+
+
+def average_chart(sessions: list[Any], rubric: Rubric | None, lang: str) -> charts.BarChart | None:
+    """Mean level per criterion (supervisors' levels first), rubric order; None when nothing is scored."""
+    levels: dict[str, list[int]] = {}
     for s in sessions:
         for cid, sc in effective_scores(s).items():
-            sums.setdefault(cid, []).append(sc)
+            levels.setdefault(cid, []).append(sc)
+    if not levels:
+        return None
     order = [c.id for c in rubric.criteria] if rubric else []
-    titles = {c.id: c.title.get(lang) for c in rubric.criteria} if rubric else {}
-    cids = [c for c in order if c in sums] + [c for c in sums if c not in order]
-    avg = render.frame([{"criterion": render.chart_label(i, titles.get(cid, cid)),
-                         "score": round(sum(sums[cid]) / len(sums[cid]), 2)} for i, cid in enumerate(cids)],
-                       criterion=str, score=float)
-    counts: dict[str, int] = {}
-    trend_rows = []
-    for s in sessions:  # oldest first: attempt numbers per trainee
-        if s.card is None:
-            continue
-        counts[s.trainee] = counts.get(s.trainee, 0) + 1
-        trend_rows.append({"attempt": counts[s.trainee], "total": s.card.total, "trainee": s.trainee})
-    return table, avg, render.frame(trend_rows, attempt=int, total=float, trainee=str)
+    cids = [c for c in order if c in levels] + [c for c in levels if c not in order]
+    return charts.BarChart(labels=[render.short_title(render.criterion_title(rubric, c, lang)) for c in cids],
+                           series=[charts.BarSeries(name=t("averages", lang),
+                                                    values=[sum(levels[c]) / len(levels[c]) for c in cids])],
+                           value_title=t("axis_level", lang), value_format="{:.1f}")
+
+
+class Trend(BaseModel):
+    chart: charts.LineChart | None
+    trainees: int = Field(description="trainees with a scored session; the chart shows at most MAX_LINES")
+
+
+def trend_chart(sessions: list[Any], lang: str) -> Trend:
+    """Total per attempt (each trainee's scored sessions, oldest first), one line per trainee;
+    with many trainees, the most recently active are drawn and the filter picks any other."""
+    by: dict[str, list[float]] = {}
+    last: dict[str, Any] = {}
+    for s in sessions:  # oldest first
+        if s.card is not None:
+            by.setdefault(s.trainee, []).append(s.card.total)
+            last[s.trainee] = s.started_at
+    if not by:
+        return Trend(chart=None, trainees=0)
+    shown = sorted(by, key=lambda n: last[n], reverse=True)[:charts.MAX_LINES]
+    series = [charts.LineSeries(name=n, x=list(range(1, len(by[n]) + 1)), y=by[n]) for n in sorted(shown)]
+    return Trend(chart=charts.LineChart(series=series, x_title=t("axis_attempt", lang), y_title=t("axis_total", lang)),
+                 trainees=len(by))
+
+
+def dashboard_view(sessions: list[Any], rubric: Rubric | None, lang: str,
+                   rubrics: Mapping[str, Rubric]) -> tuple[pd.DataFrame, str, str, str]:
+    """Table, summary line, averages chart and trend chart (HTML) for the filtered sessions."""
+    table = frames(sessions, lang, rubrics)
+    trend = trend_chart(sessions, lang)
+    note = t("trend_more", lang, n=charts.MAX_LINES, total=trend.trainees) if trend.trainees > charts.MAX_LINES else ""
+    scored = sum(1 for s in sessions if s.card is not None)
+    summary = t("summary", lang, n=len(sessions), scored=scored, trainees=len({s.trainee for s in sessions}))
+    return (table, render.info_html(summary) if sessions else render.info_html(t("no_sessions", lang)),
+            render.chart_html(average_chart(sessions, rubric, lang), "sim-d-avg", lang),
+            render.chart_html(trend.chart, "sim-d-trend", lang, note))
 
 
 def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dict[str, Any]:
@@ -93,13 +130,18 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         f_since = rl.label(gr.Textbox(label=t("since", lg), max_lines=1, elem_id="sim-d-since"), "since")
         f_until = rl.label(gr.Textbox(label=t("until", lg), max_lines=1, elem_id="sim-d-until"), "until")
         refresh = rl.value(gr.Button(t("refresh", lg), variant="primary", elem_id="sim-d-refresh", elem_classes=["sim-btn"]), "refresh")
+    summary = gr.HTML("", elem_id="sim-d-summary")
     table = rl.label(gr.Dataframe(pd.DataFrame(columns=session_cols(lg)), interactive=False, label=t("sessions", lg),
                                   max_height=320, elem_id="sim-d-sessions"), "sessions")
-    with gr.Row():
-        avg = rl.label(gr.BarPlot(render.frame([], criterion=str, score=float), x="criterion", y="score",
-                                  y_lim=[0, 4], label=t("averages", lg), height=260), "averages")
-        trend = rl.label(gr.LinePlot(None, x="attempt", y="total",  # None, not an empty frame: with one, Gradio never draws the colour series
-                                     color="trainee", y_lim=[0, 100], x_axis_format="d", label=t("trends", lg), height=260), "trends")
+    # Charts are server-drawn SVG (simulator.charts): a point per attempt, whole-number attempt
+    # ticks, translated axis titles and a legend that is never cut, at any width.
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=300):
+            rl.value(gr.Markdown(f"#### {t('averages', lg)}"), "averages", prefix="#### ")
+            avg = gr.HTML("", elem_id="sim-d-avg")
+        with gr.Column(min_width=300):
+            rl.value(gr.Markdown(f"#### {t('trends', lg)}"), "trends", prefix="#### ")
+            trend = gr.HTML("", elem_id="sim-d-trend")
     with gr.Row():
         sid = rl.label(gr.Dropdown([], allow_custom_value=True, label=t("session_id", lg), scale=3,
                                    elem_id="sim-d-session"), "session_id")
@@ -109,7 +151,8 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         transcript = gr.HTML("", elem_id="sim-d-transcript")
     rl.value(gr.Markdown(f"#### {t('override', lg)}"), "override", prefix="#### ")
     with gr.Row():
-        crit = rl.label(gr.Dropdown([], label=t("criterion", lg), elem_id="sim-d-crit"), "criterion")
+        crit = rl.label(gr.Dropdown([], label=t("criterion", lg), elem_id="sim-d-crit", scale=2, min_width=240),
+                        "criterion")
         score = rl.label(gr.Number(value=2, precision=0, label=t("score", lg),
                                    elem_id="sim-d-score"), "score")
         comment = rl.label(gr.Textbox(label=t("comment", lg), scale=3, max_lines=3, elem_id="sim-d-comment"), "comment")
@@ -123,12 +166,34 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         flt = _filter(tr, sc, since, until, lang)
         sessions = await blocking(services.store.sessions, flt, turns=False)
         names = await blocking(services.store.trainees)
-        tab, av, tr_df = frames(sessions, services.rubric_or_none(), lang, services.catalog.rubrics)
+        tab, note, av, tr_html = await blocking(dashboard_view, sessions, services.rubric_or_none(), lang,
+                                                services.catalog.rubrics)
         ids = [(f"{r[0]} · {r[1]} · {r[2]}", r[-1]) for r in tab.itertuples(index=False)]
-        return [tab, av, tr_df, gr.update(choices=names), gr.update(choices=ids)]
+        return [tab, av, tr_html, gr.update(choices=names), gr.update(choices=ids), note]
 
-    refresh.click(on_refresh, [*filters, lang_radio, st], [table, avg, trend, f_tr, sid], api_name="dashboard",
-                  concurrency_limit=4)
+    outs = [table, avg, trend, f_tr, sid, summary]
+    refresh.click(on_refresh, [*filters, lang_radio, st], outs, api_name="dashboard", concurrency_limit=4)
+
+    async def reload(tr: str | None, sc: str | None, since: str | None, until: str | None, lang: str,
+                     s: Any) -> list[Any]:
+        """The dashboard after a sign-in, a filter or language change, or an override: signed-out
+        pages and half-typed dates leave it as it is instead of raising."""
+        if services.auth.user_for(s.token) is None:
+            return [gr.update()] * len(outs)
+        try:
+            return await on_refresh(tr, sc, since, until, lang, s)
+        except gr.Error as e:
+            return [gr.update()] * (len(outs) - 1) + [render.error_html(str(e.message))]
+
+    reload_args: dict[str, Any] = {"fn": reload, "inputs": [*filters, lang_radio, st], "outputs": outs,
+                                   "api_visibility": "private", "concurrency_limit": 4,
+                                   "concurrency_id": "dashboard-reload", "show_progress": "hidden"}
+    for f in (f_tr, f_sc):
+        f.input(**reload_args)
+    for f in (f_since, f_until):
+        f.submit(**reload_args)
+        f.blur(**reload_args)
+    lang_radio.change(**reload_args)
 
     def on_select(evt: gr.SelectData, tab: pd.DataFrame) -> Any:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -147,13 +212,14 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         sc = services.catalog.scenarios.get(sess.scenario)
         over = sess.override_levels()
         card_html = render.score_html(sess.card, rubric, sc, lang, over) if sess.card else ""
-        notes = "".join(f"<li>{render.safe(o.criterion)} → {o.score} ({render.safe(o.supervisor)}): "
+        notes = "".join(f"<li>{render.safe(render.criterion_title(rubric, o.criterion, lang))} → {o.score} ({render.safe(o.supervisor)}): "
                         f"{render.safe(o.comment)}</li>" for o in sess.overrides)
         if notes:
             card_html += f"<ul class='sim-overrides'>{notes}</ul>"
-        crits = [c.id for c in sess.card.criteria] if sess.card else []
+        # (title, id): people read the rubric's names, the store keeps the ids
+        crits = [(render.criterion_title(rubric, c.id, lang), c.id) for c in sess.card.criteria] if sess.card else []
         return [card_html, render.transcript_html(sess.turns, sess.card, rubric, lang),
-                gr.update(choices=crits, value=crits[0] if crits else None)]
+                gr.update(choices=crits, value=crits[0][1] if crits else None)]
 
     open_btn.click(on_open, [sid, lang_radio, st], [card, transcript, crit], api_name="open_session",
                    concurrency_limit=4)
@@ -167,18 +233,19 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         if not (note or "").strip():
             return [render.error_html(t("err_no_comment", lang))] + [gr.update()] * 2
         if value is None or int(value) != value or not 0 <= value <= 4:
-            return [render.error_html(f"score must be a whole number 0-4, got {value}")] + [gr.update()] * 2
+            return [render.error_html(t("err_score_range", lang, v=value))] + [gr.update()] * 2
         try:
             await blocking(services.store.add_override, (session_id or "").strip(), cid, int(value),
                            note.strip(), user)
         except StoreError as e:
             return [render.error_html(str(e))] + [gr.update()] * 2
         card_html, transcript_html, _ = await on_open(session_id, lang, s)
-        return [render.info_html(t("override_saved", lang, c=cid, s=int(value))), card_html, transcript_html]
+        title = render.criterion_title(services.rubric_or_none(), cid, lang)
+        return [render.info_html(t("override_saved", lang, c=title, s=int(value))), card_html, transcript_html]
 
     apply.click(on_apply, [sid, crit, score, comment, lang_radio, st], [msg, card, transcript],
-                api_name="override_score", concurrency_limit=2)
-    return {"filters": filters}
+                api_name="override_score", concurrency_limit=2).then(**reload_args)
+    return {"filters": filters, "reload": reload_args}
 
 
 def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller, dash: dict[str, Any]) -> None:
@@ -196,7 +263,7 @@ def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller,
         from simulator.export import ExportError, NothingToReport, render_export, write_export
         from simulator.store import StoreError
         if fmt_in not in ("csv", "json", "html", "pdf"):
-            raise gr.Error(f"unknown export format {fmt_in!r}")
+            raise gr.Error(t("err_format", lang, f=fmt_in))
         flt = _filter(tr, sc, since, until, lang)
         try:
             result = await blocking(render_export, services.store, flt, fmt_in)
@@ -205,10 +272,10 @@ def build_export(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller,
             signed_in = services.auth.principal(request)  # the file is served to this supervisor only
             services.exports.register(path, signed_in.login if signed_in else None)
         except NothingToReport:
-            return [None, render.error_html(t("err_export", lang, e="no session matches the filters"))]
+            return [None, render.error_html(t("err_export", lang, e=t("no_sessions", lang)))]
         except (ExportError, StoreError) as e:
             print(f"simulator export: {e}", file=sys.stderr)
-            return [None, render.error_html(t("err_export", lang, e="see the server log"))]
+            return [None, render.error_html(t("err_export", lang, e=t("see_log", lang)))]
         return [path, ""]
 
     go.click(on_export, [fmt, *dash["filters"], lang_radio, st], [out, msg], api_name="export",

@@ -6,9 +6,10 @@ Scenario content is not translated here: each scenario already exists in both la
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gradio as gr
+if TYPE_CHECKING:  # the strings are also used by the terminal (`simulator play`), without gradio
+    import gradio as gr
 
 DEFAULT_LANG = "ja"
 LANG_CHOICES = [("日本語", "ja"), ("English", "en")]
@@ -68,7 +69,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "evidence": ("根拠", "Evidence"), "flags": ("注意", "Flags"),
     "h_date": ("日時", "Date"), "h_scenario": ("シナリオ", "Scenario"), "h_total": ("合計", "Total"), "h_final": ("確定 (SV優先)", "Final (supervisor first)"),
     "h_attempt": ("回目", "Attempt"), "h_trainee": ("研修生", "Trainee"), "h_session": ("セッション", "Session"),
-    "h_turns": ("発話数", "Turns"), "h_judge": ("採点方式", "Judge"), "h_id": ("ID", "Id"),
+    "h_turns": ("発話数", "Turns"), "h_judge": ("採点方式", "Scorer"), "h_id": ("ID", "Id"),
     "no_history": ("まだ履歴はありません。", "No history yet."),
     "role_customer": ("お客様", "Customer"), "role_trainee": ("あなた", "You"),
     # trainee errors
@@ -129,6 +130,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "yaml": ("シナリオYAML", "Scenario YAML"),
     "validation": ("検証結果", "Validation"),
     "valid": ("問題ありません: {id}", "Valid: {id}"),
+    "more_problems": ("ほかに {n} 件の問題があります（上から順に直してください）。", "{n} more problem(s); fix the ones above first."),
     "file_name": ("保存ファイル名", "File name"),
     "save": ("上書き保存", "Save"), "save_new": ("新しいファイルとして保存", "Save as new file"),
     "saved": ("{f} に保存しました。", "Saved to {f}."),
@@ -141,6 +143,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "File names may use a-z, 0-9, - and _ and end in .yaml: {f}"),
     "err_nothing_loaded": ("上書きするファイルが読み込まれていません。「新しいファイルとして保存」を使ってください。",
                            "No file is loaded to overwrite; use 'Save as new file'."),
+    # terminal play (simulator play)
+    "play_commands": ("コマンド: /hold 秒数 [発言]（保留）, /quit（中断）", "Commands: /hold SECONDS [message] (hold), /quit (stop)"),
+    "play_end_trainee": ("対応を終了しました", "You ended the contact"),
+    "play_end_customer": ("お客様が対応を終了しました", "The customer ended the contact"),
+    "play_end_quit": ("/quit で中断しました（対応は終わっていません）", "Stopped with /quit (the contact was not finished)"),
+    "play_end_eof": ("入力が終わったため中断しました", "Stopped: no more input"),
+    "play_at": ("シミュレーション時刻 {c}", "simulated clock {c}"),
+    "play_no_score": ("あなたの発言がないため採点していません。", "Nothing to score: you did not say anything."),
+    "rubric_used": ("ルーブリック: {r}", "Rubric: {r}"),
     "err_upload": ("アップロードを読めません: {e}", "Cannot read the upload: {e}"),
     "try_draft": ("下書きで試す", "Try the draft"), "try_start": ("試しに開始", "Start trial"),
     "rubric": ("ルーブリック", "Rubric"),
@@ -151,7 +162,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "session_id": ("セッションID", "Session id"), "open": ("開く", "Open"),
     "override": ("スコアを修正", "Override a score"), "comment": ("コメント", "Comment"),
     "apply_override": ("修正を保存", "Save override"),
-    "override_saved": ("{c} を {s} 点に修正しました。", "Overrode {c} to {s}."),
+    "override_saved": ("「{c}」を {s} 点に修正しました。", "Overrode {c} to {s}."),
+    "err_score_range": ("点数は 0〜4 の整数で入力してください（入力値: {v}）。", "The score must be a whole number 0-4, got {v}."),
+    "went_well": ("良かった点", "What went well"), "try_next": ("次に試すこと", "What to try next"),
+    "scored_by": ("採点: {who}", "Scored by: {who}"),
+    "axis_level": ("平均レベル（0〜4）", "Average level (0-4)"), "axis_attempt": ("受講回（回目）", "Attempt"),
+    "axis_total": ("合計点", "Total score"), "axis_card_level": ("レベル（0〜4）", "Level (0-4)"),
+    "no_scored": ("採点済みのセッションはまだありません。", "No scored session yet."),
+    "no_sessions": ("条件に合うセッションはありません。", "No session matches the filters."),
+    "summary": ("セッション {n} 件（採点済み {scored} 件）・研修生 {trainees} 名", "{n} session(s) ({scored} scored), {trainees} trainee(s)"),
+    "trend_more": ("直近に受講した {n} 名を表示しています（全 {total} 名）。ほかの研修生は上の「研修生」で選べます。",
+                   "Showing the {n} most recently active trainees of {total}; pick any other in the Trainee filter above."),
+    "err_format": ("形式 {f} は使えません（csv, json, html, pdf）。", "Unknown format {f} (use csv, json, html or pdf)."),
+    "see_log": ("詳しくはサーバーのログを見てください", "see the server log"),
+    "err_id_taken": ("シナリオ id '{id}' はすでに {f} で使われています。新しいファイルには別の id: を付けてください。",
+                     "Scenario id '{id}' is already used by {f}; give the new file another id:."),
+    "err_unknown_rubric": ("ルーブリック {id} は見つかりません。", "Rubric {id} was not found."),
     "err_bad_date": ("日付の形式が違います（YYYY-MM-DD）: {d}", "Bad date (use YYYY-MM-DD): {d}"),
     "err_no_session": ("セッション {id} は見つかりません。", "Session {id} was not found."),
     "err_no_comment": ("修正の理由をコメントに書いてください。", "Please write a comment explaining the override."),
@@ -185,11 +211,13 @@ class Relabeller:
             kw: dict[str, Any] = {"label": t(key, lang)}
             if placeholder:
                 kw["placeholder"] = t(placeholder, lang)
+            import gradio as gr
             return gr.update(**kw)
         return self.add(comp, make)
 
     def value(self, comp: Any, key: str, prefix: str = "") -> Any:
         """For buttons and Markdown headings (prefix "# "...), whose text is their value."""
+        import gradio as gr
         return self.add(comp, lambda lang: gr.update(value=prefix + t(key, lang)))
 
     def add(self, comp: Any, make: Callable[[str], Any]) -> Any:

@@ -11,10 +11,11 @@ import html
 import re
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel
 
-from simulator.models import Rubric, Scenario, ScoreCard, Turn
+from simulator import charts
+from simulator.models import CriterionScore, Rubric, Scenario, ScoreCard, Turn
+from simulator.scoring.card import scorer_name
 from simulator.textfile import strip_controls
 from simulator.web.i18n import t
 
@@ -107,7 +108,7 @@ def transcript_html(turns: list[Turn], card: ScoreCard | None, rubric: Rubric | 
     by_turn: dict[int, list[tuple[str, str]]] = {}
     if card is not None:
         for c in card.criteria:
-            title = _criterion_title(rubric, c.id, lang)
+            title = criterion_title(rubric, c.id, lang)
             for ev in c.evidence:
                 by_turn.setdefault(ev.turn, []).append((ev.quote, title))
     rows = []
@@ -120,7 +121,20 @@ def transcript_html(turns: list[Turn], card: ScoreCard | None, rubric: Rubric | 
     return "<div class='sim-transcript'>" + "".join(rows) + "</div>"
 
 
-def _criterion_title(rubric: Rubric | None, cid: str, lang: str) -> str:
+def feedback_html(c: CriterionScore, lang: str) -> str:
+    """What went well and what to try next as two lists; a card without the lists (an LLM
+    judge's own words, or one stored before they existed) shows its paragraph."""
+    if not (c.went_well or c.try_next):
+        return f"<p class='sim-feedback'>{safe(c.feedback)}</p>" if c.feedback else ""
+    out = []
+    for key, items, cls in (("went_well", c.went_well, "good"), ("try_next", c.try_next, "next")):
+        if items:
+            lis = "".join(f"<li>{safe(x)}</li>" for x in items)
+            out.append(f"<div class='sim-fb sim-fb-{cls}'><b>{t(key, lang)}</b><ul>{lis}</ul></div>")
+    return "".join(out)
+
+
+def criterion_title(rubric: Rubric | None, cid: str, lang: str) -> str:
     if rubric is not None:
         for c in rubric.criteria:
             if c.id == cid:
@@ -133,16 +147,15 @@ def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None
     """Total, per-criterion score with feedback, model phrases and flags, all escaped."""
     parts = [f"<div class='sim-card'><div class='sim-total'>{t('total', lang)}: "
              f"<b id='sim-total'>{card.total:.1f}</b> / 100 "
-             f"<span class='sim-judge'>({safe(card.judge)})</span></div>"]
+             f"<span class='sim-judge' id='sim-judge'>{safe(t('scored_by', lang, who=scorer_name(card, lang)))}</span></div>"]
     for c in card.criteria:
-        title = _criterion_title(rubric, c.id, lang)
+        title = criterion_title(rubric, c.id, lang)
         over = (overrides or {}).get(c.id)
         over_txt = f" → <b class='sim-override'>{over}</b>" if over is not None else ""
         bar = "".join("●" if i < c.score else "○" for i in range(c.max))
         parts.append(f"<div class='sim-crit' data-criterion='{safe(c.id)}'><h4>{safe(title)} "
                      f"<span class='sim-dots'>{bar}</span> {c.score}/{c.max}{over_txt}</h4>")
-        if c.feedback:
-            parts.append(f"<p class='sim-feedback'>{safe(c.feedback)}</p>")
+        parts.append(feedback_html(c, lang))
         phrases = scenario.model_phrases.get(c.id, []) if scenario is not None else []
         if phrases:
             items = "".join(f"<li>{safe(p)}</li>" for p in phrases[:3])
@@ -155,28 +168,29 @@ def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None
     return "".join(parts)
 
 
-def frame(rows: list[dict[str, Any]], **columns: type) -> pd.DataFrame:
-    """A DataFrame with fixed column types, also when empty: the plots fix each axis's type
-    (quantitative vs nominal) from the first value they get, and an empty untyped frame would
-    make the score axis nominal for good."""
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=tp) for c, tp in columns.items()})
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+def card_chart(card: ScoreCard | None, rubric: Rubric | None, lang: str) -> str:
+    """The card's level per criterion as a bar chart (HTML), rubric order top-down."""
+    chart = None if card is None else charts.BarChart(
+        labels=[short_title(criterion_title(rubric, c.id, lang)) for c in card.criteria],
+        series=[charts.BarSeries(name=t("score", lang), values=[c.score for c in card.criteria])],
+        value_title=t("axis_card_level", lang), value_format="{:g}")
+    return chart_html(chart, "sim-chart", lang, title=t("chart", lang))
 
 
-def chart_frame(card: ScoreCard | None, rubric: Rubric | None, lang: str) -> pd.DataFrame:
-    """Data for the per-criterion bar chart."""
-    rows = [] if card is None else [
-        {"criterion": chart_label(i, _criterion_title(rubric, c.id, lang)), "score": c.score}
-        for i, c in enumerate(card.criteria)]
-    return frame(rows, criterion=str, score=float)
+def chart_html(chart: charts.BarChart | charts.LineChart | None, elem: str, lang: str, note: str = "",
+               title: str = "") -> str:
+    """A chart as inline SVG in a box with id `elem`-svg (under `title`), or the localised empty state."""
+    head = f"<h4 class='sim-chart-title'>{safe(title)}</h4>" if title else ""
+    if chart is None:
+        return f"{head}<div class='sim-empty' id='{elem}-empty'>{safe(t('no_scored', lang))}</div>"
+    fig = charts.bar_figure(chart) if isinstance(chart, charts.BarChart) else charts.line_figure(chart)
+    caption = f"<p class='sim-chart-note'>{safe(note)}</p>" if note else ""
+    return f"{head}<div class='sim-chart' id='{elem}-svg'>{charts.to_svg(fig)}</div>{caption}"
 
 
-def chart_label(index: int, title: str) -> str:
-    """'1 共感' from '共感（手続きより先に気持ち）': short enough for an axis, numbered so the
-    chart (which sorts its axis) keeps the rubric's order."""
-    short = re.split(r"[（(]", title, maxsplit=1)[0].strip() or title
-    return f"{index + 1} {short}"
+def short_title(title: str) -> str:
+    """'共感' from '共感（手続きより先に気持ち）': short enough for a chart axis."""
+    return re.split(r"[（(]", title, maxsplit=1)[0].strip() or title
 
 
 def rubric_html(rubric: Rubric, lang: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from simulator import charts
 from simulator.customers.base import CustomerReply
 from simulator.models import CustomerState, ScoreCard, Scenario, Transcript, Turn
 from simulator.textfile import strip_controls
@@ -61,19 +62,24 @@ def scenario_of(services: Services, st: TraineeState) -> Scenario | None:
     return services.scenarios().get(st.scenario_id or "")
 
 
-async def history_frames(services: Services, trainee: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The trainee's own scored sessions (keyed by the name in this browser's state only)."""
-    cols = [t("h_date", lang), t("h_scenario", lang), t("h_total", lang)]
+def history_cols(lang: str) -> list[str]:
+    return [t("h_date", lang), t("h_scenario", lang), t("h_total", lang)]
+
+
+async def history_frames(services: Services, trainee: str, lang: str) -> tuple[pd.DataFrame, str]:
+    """The trainee's own scored sessions (keyed by the name in this browser's state only) and
+    their totals over attempts as a chart (HTML)."""
     if not trainee:
-        return pd.DataFrame(columns=cols), render.frame([], attempt=int, total=float, scenario=str)
+        return pd.DataFrame(columns=history_cols(lang)), render.chart_html(None, "sim-trend", lang, title=t("trend", lang))
     rows = await blocking(services.store.list_sessions, trainee=trainee, limit=200)
     scored = [r for r in rows if r.total is not None]
     table = pd.DataFrame([[r.started_at.strftime("%Y-%m-%d %H:%M"), r.scenario, round(r.total, 1)]
-                          for r in scored], columns=cols)
-    oldest_first = list(reversed(scored))
-    trend = render.frame([{"attempt": i + 1, "total": r.total, "scenario": r.scenario}
-                          for i, r in enumerate(oldest_first)], attempt=int, total=float, scenario=str)
-    return table, trend
+                          for r in scored], columns=history_cols(lang))
+    oldest_first = [r.total for r in reversed(scored)]
+    chart = charts.LineChart(series=[charts.LineSeries(name=trainee, x=list(range(1, len(oldest_first) + 1)),
+                                                       y=oldest_first)],
+                             x_title=t("axis_attempt", lang), y_title=t("axis_total", lang), legend=False)
+    return table, render.chart_html(chart if scored else None, "sim-trend", lang, title=t("trend", lang))
 
 
 def scenario_choices(services: Services, lang_f: str, channel: str, diff: str) -> list[tuple[str, str]]:

@@ -19,7 +19,8 @@ import gradio as gr
 from pydantic import BaseModel, Field
 
 from simulator.models import CustomerState, Scenario, Turn
-from simulator.web import accounts_tab, dashboard, render
+from simulator.web import accounts_tab, dashboard, problems, render
+from simulator.web.problems import MARK_LINES_JS, validate_text, validation_html
 from simulator.web.auth import NotAuthorised, TooManyAttempts
 from simulator.web.i18n import Relabeller, t
 from simulator.web.render import ChatLine
@@ -61,39 +62,20 @@ class Ctx:
 # -------------------------------------------------------------------------- editor logic
 
 
-def validate_text(text: str, file_name: str) -> tuple[Scenario | None, list[str]]:
-    """The draft as a Scenario, or the loader's FILE:LINE:COL lines (named after `file_name`)."""
-    from simulator.loading import LoadError, load_scenario
-    try:
-        return load_scenario(file_name or "draft.yaml", text=text), []
-    except LoadError as e:
-        return None, [str(p) for p in e.problems]
-
-
-def validation_html(text: str, file_name: str, lang: str) -> str:
-    if not (text or "").strip():
-        return ""
-    sc, problems = validate_text(text, file_name)
-    if sc is not None:
-        return f"<div class='sim-validation ok' id='sim-validation'>✓ {render.safe(t('valid', lang, id=sc.id))}</div>"
-    body = "\n".join(render.safe(p) for p in problems)
-    return f"<div class='sim-validation bad' id='sim-validation'>{body}</div>"
-
-
 def save_file(services: Services, text: str, file_name: str, st: SupervisorState, lang: str,
               as_new: bool) -> tuple[SupervisorState, str]:
     """Write the draft; never overwrite a file someone else changed since it was loaded."""
     if not FILE_RE.match(file_name or ""):
         raise Denied(t("err_bad_filename", lang, f=file_name))
-    sc, problems = validate_text(text, file_name)
+    sc, found = validate_text(text, file_name)
     if sc is None:
-        raise Denied(t("err_invalid_draft", lang) + "\n" + "\n".join(problems))
+        raise Denied(t("err_invalid_draft", lang) + "\n" + "\n".join(problems.line(p, lang) for p in found))
     path = services.scenario_dir / file_name
     with _SAVE_LOCK:
         if as_new or st.loaded_file != file_name:
             owner = _catalog_owner(services, sc.id)
             if owner is not None:
-                raise Denied(f"scenario id '{sc.id}' already exists in {owner}; change `id:` for a new file")
+                raise Denied(t("err_id_taken", lang, id=sc.id, f=Path(owner).name))
             try:
                 with open(path, "x", encoding="utf-8") as f:  # "x": fails if the file appeared meanwhile
                     f.write(text)
@@ -107,7 +89,7 @@ def save_file(services: Services, text: str, file_name: str, st: SupervisorState
                 raise Denied(t("err_conflict", lang, f=file_name))
             owner = _catalog_owner(services, sc.id)
             if owner is not None and Path(owner).name != file_name:
-                raise Denied(f"scenario id '{sc.id}' already exists in {owner}; change `id:`")
+                raise Denied(t("err_id_taken", lang, id=sc.id, f=Path(owner).name))
             tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)  # atomic: readers see the old or the new file, never half
@@ -198,9 +180,11 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> dict[str,
         return enter(token, lang, s)
 
     outs = [st, login_msg, login_col, main_col, who, pw, ed["load_dd"]]
-    login.click(on_login, [user, pw, lang_radio, st], outs, api_name="supervisor_login", concurrency_limit=4)
+    # The dashboard is filled right after sign-in: nobody should have to click Refresh first.
+    login.click(on_login, [user, pw, lang_radio, st], outs, api_name="supervisor_login",
+                concurrency_limit=4).then(**dash["reload"])
     pw.submit(on_login, [user, pw, lang_radio, st], outs, api_visibility="private", concurrency_limit=4,
-              concurrency_id="login")
+              concurrency_id="login").then(**dash["reload"])
 
     def on_logout(s: SupervisorState) -> list[Any]:
         services.auth.logout(s.token)
@@ -276,6 +260,7 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 
     code.change(on_validate, [code, fname, lang_radio, st], validation, api_name="validate_scenario",
                 trigger_mode="always_last", concurrency_limit=8, show_progress="hidden")
+    validation.change(None, [validation], None, js=MARK_LINES_JS, api_visibility="private", queue=False)
 
     def saver(as_new: bool) -> Any:
         def on_save(text: str, fname_in: str, lang: str, s: SupervisorState) -> list[Any]:
@@ -297,9 +282,10 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
 
     def on_try_start(text: str, fname_in: str, lang: str, s: SupervisorState) -> list[Any]:
         ctx.user(s, lang)
-        sc, problems = validate_text(text or "", fname_in or "draft.yaml")
+        sc, found = validate_text(text or "", fname_in or "draft.yaml")
         if sc is None:
-            return [s, gr.update(), render.error_html(t("err_invalid_draft", lang) + " " + "; ".join(problems[:3]))]
+            return [s, gr.update(), render.error_html(t("err_invalid_draft", lang) + " "
+                                                      + "; ".join(problems.line(p, lang) for p in found[:3]))]
         reply = backend.start(sc, seed=0)
         lines = [ChatLine(role="customer", text=reply.turn.text, at=reply.turn.at)] if reply.turn else []
         s = s.model_copy(update={"trial_scenario": sc, "trial_state": reply.state, "trial_lines": lines})
@@ -358,7 +344,7 @@ def _rubrics(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> No
     def on_show(rid: str | None, lang: str, s: SupervisorState) -> str:
         ctx.user(s, lang)
         if not rid or rid not in services.catalog.rubrics:
-            raise gr.Error(f"unknown rubric {rid!r}")
+            raise gr.Error(t("err_unknown_rubric", lang, id=rid))
         return render.rubric_html(services.catalog.rubrics[rid], lang)
 
     show.click(on_show, [rdd, lang_radio, st], body, api_name="rubric_view", concurrency_limit=4)

@@ -12,7 +12,7 @@ from simulator.web import render
 from simulator.web.i18n import Relabeller, t
 from simulator.web.services import Services
 from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserError, check_owner, converse,
-                                   finish, history_frames, resume_session, scenario_choices, scenario_of,
+                                   finish, history_cols, history_frames, resume_session, scenario_choices, scenario_of,
                                    start_session)
 
 
@@ -42,11 +42,11 @@ class TraineeUI:
     end: gr.Button
     card_col: gr.Column
     card: gr.HTML
-    chart: gr.BarPlot
+    chart: gr.HTML
     transcript: gr.HTML
     again: gr.Button
     history: gr.Dataframe
-    trend: gr.LinePlot
+    trend: gr.HTML
     resume_pick: gr.Dropdown
 
     def view_outputs(self) -> list[Any]:
@@ -65,7 +65,7 @@ def _status(st: TraineeState, lang: str) -> str:
 
 
 def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool = False,
-         full: bool = True, history: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[Any]:
+         full: bool = True, history: tuple[pd.DataFrame, str] | None = None) -> list[Any]:
     """Every output of the tab from the state. `full=False` (while streaming) skips the heavy parts."""
     sc = scenario_of(services, st)
     channel = sc.channel if sc else None
@@ -89,9 +89,9 @@ def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool 
     rubric = services.rubric_or_none()
     if st.card is not None:
         out += [gr.update(visible=True), render.score_html(st.card, rubric, sc, lang),
-                render.chart_frame(st.card, rubric, lang), render.transcript_html(st.turns, st.card, rubric, lang)]
+                render.card_chart(st.card, rubric, lang), render.transcript_html(st.turns, st.card, rubric, lang)]
     else:
-        out += [gr.update(visible=False), "", render.chart_frame(None, rubric, lang), ""]
+        out += [gr.update(visible=False), "", "", ""]
     if history is not None:
         out += list(history)
     else:
@@ -160,19 +160,16 @@ def build(services: Services, lang_radio: gr.Radio, rl: Relabeller) -> TraineeUI
         rl.value(gr.Markdown(f"## {t('score_card', lang0)}"), "score_card", prefix="## ")
         with gr.Row():
             card = gr.HTML("", elem_id="sim-card")
-            chart = rl.label(gr.BarPlot(render.chart_frame(None, None, lang0), x="criterion", y="score",
-                                        y_lim=[0, 4], label=t("chart", lang0), height=260, elem_id="sim-chart"),
-                             "chart")
+            chart = gr.HTML("", elem_id="sim-chart")  # server-drawn SVG (render.card_chart)
         rl.value(gr.Markdown(f"### {t('transcript', lang0)}"), "transcript", prefix="### ")
         transcript = gr.HTML("", elem_id="sim-transcript")
         again = rl.value(gr.Button(t("try_again", lang0), variant="primary", elem_id="sim-again"), "try_again")
     with gr.Accordion(t("history", lang0), open=True) as hist_acc:
         rl.add(hist_acc, lambda lg: gr.update(label=t("history", lg)))
         with gr.Row():
-            history = gr.Dataframe(interactive=False, elem_id="sim-history", scale=1)
-            trend = rl.label(gr.LinePlot(render.frame([], attempt=int, total=float, scenario=str), x="attempt",
-                                         y="total", y_lim=[0, 100], x_axis_format="d", label=t("trend", lang0), height=220,
-                                         elem_id="sim-trend", scale=1), "trend")
+            history = gr.Dataframe(pd.DataFrame(columns=history_cols(lang0)), interactive=False,
+                                   elem_id="sim-history", scale=1)
+            trend = gr.HTML("", elem_id="sim-trend-box")
 
     ui = TraineeUI(state, f_lang, f_channel, f_diff, scenario, name, start, resume, brief, clock, notice, chat, chat_row,
                    msg, send, email_col, email, send_email, hold_row, hold_s, hold, end, card_col, card, chart,
