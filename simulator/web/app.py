@@ -22,7 +22,7 @@ from simulator.web.i18n import DEFAULT_LANG, LANG_CHOICES, Relabeller, t  # noqa
 from simulator.web.services import Services  # noqa: E402
 
 QUEUE_MAX_SIZE = 256
-MAX_THREADS = 40
+MAX_THREADS = 160  # Gradio also caps async handlers with it: above trainee.SEND_LIMIT
 MAX_FILE_SIZE = "512kb"  # scenario YAML uploads; the loader's own cap is 512 KiB too
 CSS_PATH = Path(__file__).with_name("style.css")
 # Local fonts only: the default theme would fetch Google Fonts, and the app must work offline.
@@ -59,14 +59,16 @@ def build_app(services: Services) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True,
-           quiet: bool = False, blocked: list[str] | None = None) -> str:
-    """Start serving; returns the local URL (blocks until stopped unless block=False)."""
+           quiet: bool = False, blocked: list[str] | None = None, routes: list[Any] | None = None) -> str:
+    """Start serving; returns the local URL (blocks until stopped unless block=False). `routes`
+    (e.g. `stream_api.routes(services)`) are served before Gradio's own."""
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=8)
     _, url, _ = demo.launch(
         server_name=host, server_port=port, max_threads=MAX_THREADS, max_file_size=MAX_FILE_SIZE,
         prevent_thread_lock=True, quiet=quiet, show_error=False, ssr_mode=False, footer_links=[],
         allowed_paths=[], blocked_paths=[".env", "data", *(blocked or [])], theme=THEME,
-        css=CSS_PATH.read_text(encoding="utf-8"), mcp_server=False, pwa=False)
+        css=CSS_PATH.read_text(encoding="utf-8"), mcp_server=False, pwa=False,
+        app_kwargs={"routes": list(routes or [])})
     if block:
         print(f"Simulator web app: {url}", flush=True)
         # What startup built (catalog, app, compiled patterns) lives as long as the process:
@@ -108,5 +110,7 @@ def cmd_serve(args: Any) -> int:
     if not services.auth.enabled:
         print("note: supervisor page disabled (set SIMULATOR_SUPERVISOR_USER and SIMULATOR_SUPERVISOR_PASSWORD)",
               file=sys.stderr)
-    launch(build_app(services), args.host, args.port)
+    from simulator.web.stream_api import routes
+
+    launch(build_app(services), args.host, args.port, routes=routes(services))
     return 0

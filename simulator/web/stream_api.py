@@ -1,0 +1,124 @@
+"""A small streaming HTTP API for a role-play turn, beside the Gradio page.
+
+Why: Gradio post-processes every output of an event on every yield and routes each through its
+queue; at 25+ concurrent trainees that, not the customer code, was the server's cost (see
+docs/benchmarks.md). One turn here is one POST whose answer is newline-delimited JSON: the
+customer's reply arrives sentence by sentence as `{"type": "delta"}` lines, then one
+`{"type": "done"}` line. The session logic is session.py's, unchanged; the state of a session
+is read from the store on every request, so any replica can serve any turn.
+
+    POST /api/v1/sessions              {"trainee": "...", "scenario": "catalog-bride-ja"}
+    GET  /api/v1/sessions/{id}         the stored session (turns and state)
+    POST /api/v1/sessions/{id}/turns   {"text": "..."} or {"hold_seconds": 45}   -> NDJSON stream
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.routing import BaseRoute
+
+from simulator.store import SessionNotFound
+from simulator.web.i18n import t
+from simulator.web.services import Services
+from simulator.web.session import (MAX_HOLD_SECONDS, TraineeState, UserError, check_message, converse,
+                                   load_session, start_session)
+
+PREFIX = "/api/v1"
+NDJSON = "application/x-ndjson"
+
+
+class StartBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    trainee: str = Field(min_length=1, max_length=200)
+    scenario: str = Field(min_length=1, max_length=200)
+    lang: Literal["ja", "en"] = "ja"
+
+
+class TurnBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(default="", max_length=20_000)  # the session's own cap gives the clear message
+    hold_seconds: int = Field(default=0, ge=0, le=MAX_HOLD_SECONDS)
+    lang: Literal["ja", "en"] = "ja"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _line(kind: str, **fields: Any) -> bytes:
+    return (json.dumps({"type": kind, **fields}, ensure_ascii=False) + "\n").encode()
+
+
+def _summary(st: TraineeState) -> dict[str, Any]:
+    c = st.customer
+    return {"session_id": st.session_id, "scenario": st.scenario_id, "trainee": st.trainee,
+            "clock": c.clock if c else None, "ended": bool(c and c.ended), "live": st.live,
+            "total": st.card.total if st.card else None,
+            "turns": [x.model_dump(exclude_none=True) for x in st.turns]}
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    """The API's routes, for `launch(..., routes=...)` (they go before Gradio's own)."""
+    router = APIRouter(prefix=PREFIX)
+
+    @router.post("/sessions")
+    async def start(body: StartBody) -> JSONResponse:
+        try:
+            st = await start_session(services, body.trainee, body.scenario, body.lang, TraineeState())
+        except UserError as e:
+            return _error(422, str(e))
+        return JSONResponse(_summary(st))
+
+    async def _load(session_id: str) -> TraineeState | JSONResponse:
+        try:
+            return await load_session(services, session_id)
+        except SessionNotFound as e:
+            return _error(404, str(e))
+
+    @router.get("/sessions/{session_id}")
+    async def get(session_id: str) -> JSONResponse:
+        st = await _load(session_id)
+        return st if isinstance(st, JSONResponse) else JSONResponse(_summary(st))
+
+    @router.post("/sessions/{session_id}/turns", response_model=None)
+    async def turn(session_id: str, body: TurnBody) -> JSONResponse | StreamingResponse:
+        if body.hold_seconds == 0:
+            try:
+                check_message(body.text, body.lang)
+            except UserError as e:
+                return _error(422, f"text: {e}")
+        st = await _load(session_id)
+        if isinstance(st, JSONResponse):
+            return st
+        if not st.live:
+            return _error(409, t("err_ended", body.lang))
+        if services.session_lock(session_id).locked():
+            return _error(409, t("err_busy", body.lang))
+        steps = converse(services, st, body.text, body.lang, body.hold_seconds)
+
+        async def stream() -> AsyncIterator[bytes]:
+            last = st
+            async for step in steps:
+                last = step.state
+                if step.delta:
+                    yield _line("delta", text=step.delta)
+            if last.error:
+                yield _line("error", error=last.error)
+                return
+            turn = next((x for x in last.turns[len(st.turns):] if x.role == "customer"), None)
+            c = last.customer
+            yield _line("done", turn=turn.model_dump(exclude_none=True) if turn else None,
+                        clock=c.clock if c else None, notice=last.info or None, ended=bool(c and c.ended),
+                        total=last.card.total if last.card else None)
+
+        # X-Accel-Buffering: a proxy (nginx) must pass each line on at once, not buffer the reply.
+        return StreamingResponse(stream(), media_type=NDJSON,
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    return list(router.routes)
