@@ -20,6 +20,7 @@ from simulator.loading import Catalog  # noqa: E402
 from simulator.scoring import make_scorer  # noqa: E402
 from simulator.store import Store  # noqa: E402
 from simulator.web.app import build_app, launch  # noqa: E402
+from simulator.web.stream_api import routes  # noqa: E402
 from simulator.web.auth import SupervisorAuth, SupervisorCredentials  # noqa: E402
 from simulator.web.services import Services  # noqa: E402
 
@@ -46,7 +47,7 @@ class RunningApp:
 
 
 def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
-              backend: Any = None) -> RunningApp:
+              backend: Any = None, database: str | None = None, api_slots: int = 128) -> RunningApp:
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
     for f in (REPO / "scenarios").glob("*.yaml"):
@@ -54,13 +55,13 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     catalog = Catalog.load([scen, REPO / "rubrics"])
     assert not catalog.problems, catalog.problems
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
-    services = Services(catalog=catalog, store=Store(f"sqlite:///{root / 'sim.db'}"), backend=backend or ScriptedCustomer(),
+    services = Services(catalog=catalog, store=Store(database or f"sqlite:///{root / 'sim.db'}"), backend=backend or ScriptedCustomer(),
                         scorer_for=lambda rubric: make_scorer("heuristic", rubric),
                         auth=SupervisorAuth(creds), scenario_dir=scen, draft_backend=ScriptedCustomer())
     demo = build_app(services)
     for attempt in range(3):
         try:  # another process may take the free port between the probe and the bind
-            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True)
+            url = launch(demo, "127.0.0.1", free_port(), block=False, quiet=True, routes=routes(services, api_slots))
             break
         except OSError:
             if attempt == 2:

@@ -14,6 +14,7 @@ is read from the store on every request, so any replica can serve any turn.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute
 from simulator.store import SessionNotFound
 from simulator.web.i18n import t
 from simulator.web.services import Services
+from simulator.web.trainee import SEND_LIMIT
 from simulator.web.session import (MAX_HOLD_SECONDS, TraineeState, UserError, check_message, converse,
                                    load_session, start_session)
 
@@ -63,9 +65,12 @@ def _summary(st: TraineeState) -> dict[str, Any]:
             "turns": [x.model_dump(exclude_none=True) for x in st.turns]}
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    """The API's routes, for `launch(..., routes=...)` (they go before Gradio's own)."""
+def routes(services: Services, max_turns: int = SEND_LIMIT) -> list[BaseRoute]:
+    """The API's routes, for `launch(..., routes=...)` (they go before Gradio's own). At most
+    `max_turns` turns run at once (like the page's send slots); a turn whose model hangs gives
+    its slot back at the turn deadline, because the customer engine falls back by then."""
     router = APIRouter(prefix=PREFIX)
+    slots = asyncio.Semaphore(max_turns)
 
     @router.post("/sessions")
     async def start(body: StartBody) -> JSONResponse:
@@ -104,10 +109,11 @@ def routes(services: Services) -> list[BaseRoute]:
 
         async def stream() -> AsyncIterator[bytes]:
             last = st
-            async for step in steps:
-                last = step.state
-                if step.delta:
-                    yield _line("delta", text=step.delta)
+            async with slots:
+                async for step in steps:
+                    last = step.state
+                    if step.delta:
+                        yield _line("delta", text=step.delta)
             if last.error:
                 yield _line("error", error=last.error)
                 return
