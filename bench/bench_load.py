@@ -253,9 +253,9 @@ def main() -> int:
         stop(server)
         stop(stub)
         tmp.cleanup()
-    if a.smoke and failed:
-        print("smoke: errors or lost turns", file=sys.stderr)
-    return 1 if (a.smoke and failed) else 0
+    if failed:
+        print("FAILED: errors or lost turns (see above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

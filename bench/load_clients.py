@@ -5,6 +5,7 @@ each timing its turns the way a trainee sees them."""
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import json
 import time
 import uuid
@@ -18,8 +19,17 @@ FIRST_WORDS = "そうなんですね"  # in the stub's first sentence: the custo
 def client(n: int, url: str = "") -> httpx.AsyncClient:
     """One client for n trainees, each request on a connection of its own: a trainee is a
     connection, as a browser is, without n copies of httpx's setup (TLS context ~30 ms of CPU each)."""
-    return httpx.AsyncClient(base_url=url, timeout=60,
+    # No shared cookie jar: each trainee keeps its own sticky-proxy cookie (`_sticky`).
+    jar = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(base_url=url, timeout=60, cookies=jar,
                              limits=httpx.Limits(max_connections=2 * n + 10, max_keepalive_connections=2 * n + 10))
+
+
+def _sticky(r: httpx.Response, headers: dict[str, str]) -> None:
+    """Keep a proxy's sticky cookie (name=value) for this trainee's next requests."""
+    cookie = r.headers.get("set-cookie")
+    if cookie:
+        headers["Cookie"] = cookie.split(";", 1)[0]
 
 
 @dataclass
@@ -38,22 +48,24 @@ class TurnResult:
 async def api_trainee(c: httpx.AsyncClient, name: str, scenario: str, lines: list[str],
                       think: float) -> tuple[str, list[TurnResult]]:
     out: list[TurnResult] = []
+    headers: dict[str, str] = {}
     r = await c.post("/api/v1/sessions", json={"trainee": name, "scenario": scenario})
     if r.status_code != 200:
         return name, [TurnResult(ok=False, error=f"start: HTTP {r.status_code} {r.text[:80]}")]
+    _sticky(r, headers)
     sid = r.json()["session_id"]
     for line in lines:
-        out.append(await _api_turn(c, sid, line))
+        out.append(await _api_turn(c, sid, line, headers))
         if think:
             await asyncio.sleep(think)
     return name, out
 
 
-async def _api_turn(c: httpx.AsyncClient, sid: str, line: str) -> TurnResult:
+async def _api_turn(c: httpx.AsyncClient, sid: str, line: str, headers: dict[str, str]) -> TurnResult:
     t0 = time.monotonic()
     res = TurnResult(ok=False)
     try:
-        async with c.stream("POST", f"/api/v1/sessions/{sid}/turns", json={"text": line}) as r:
+        async with c.stream("POST", f"/api/v1/sessions/{sid}/turns", json={"text": line}, headers=headers) as r:
             if r.status_code != 200:
                 res.error = f"turn: HTTP {r.status_code} {(await r.aread())[:80]!r}"
                 return res
@@ -90,15 +102,16 @@ async def _fn_index(c: httpx.AsyncClient, url: str) -> dict[str, int]:
     return _CONFIG[url]
 
 
-async def _page_event(c: httpx.AsyncClient, fn: int, data: list, session: str) -> TurnResult:
+async def _page_event(c: httpx.AsyncClient, fn: int, data: list, session: str,
+                      headers: dict[str, str]) -> TurnResult:
     """An event and the events the page chains after it (each gets the page language and the
     state), summed into one result: what a browser does for one click."""
-    res = await _gradio_event(c, fn, data, session)
+    res = await _gradio_event(c, fn, data, session, headers)
     t0 = time.monotonic() - res.done
     for nxt in _THEN.get(str(c.base_url), {}).get(fn, []):
         if not res.ok:
             break
-        more = await _gradio_event(c, nxt, ["ja", None], session)
+        more = await _gradio_event(c, nxt, ["ja", None], session, headers)
         res.ok, res.error = more.ok, more.error
         res.bytes += more.bytes
         res.events = (res.events or 0) + (more.events or 0)
@@ -109,18 +122,21 @@ async def _page_event(c: httpx.AsyncClient, fn: int, data: list, session: str) -
     return res
 
 
-async def _gradio_event(c: httpx.AsyncClient, fn: int, data: list, session: str) -> TurnResult:
+async def _gradio_event(c: httpx.AsyncClient, fn: int, data: list, session: str,
+                        headers: dict[str, str]) -> TurnResult:
     """One Gradio event as the page sends it; times the first customer words and completion."""
     t0 = time.monotonic()
     res = TurnResult(ok=False, events=0, outputs=0)
     generating = 0
     r = await c.post("/gradio_api/queue/join", json={"data": data, "event_data": None, "fn_index": fn,
-                                                     "trigger_id": None, "session_hash": session})
+                                                     "trigger_id": None, "session_hash": session},
+                     headers=headers)
+    _sticky(r, headers)
     if r.status_code != 200:
         res.error = f"join: HTTP {r.status_code}"
         return res
     event_id = r.json()["event_id"]
-    async with c.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as s:
+    async with c.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}, headers=headers) as s:
         async for raw in s.aiter_lines():
             if not raw.startswith("data:"):
                 continue
@@ -150,12 +166,13 @@ async def gradio_trainee(c: httpx.AsyncClient, name: str, scenario: str, lines: 
     out: list[TurnResult] = []
     fns = await _fn_index(c, str(c.base_url))
     session = uuid.uuid4().hex[:11]
-    started = await _gradio_event(c, fns["start"], [name, scenario, "ja", None], session)
+    headers: dict[str, str] = {}
+    started = await _page_event(c, fns["start"], [name, scenario, "ja", None], session, headers)
     if not started.ok:
         return name, [started]
     for line in lines:
         try:
-            res = await _gradio_event(c, fns["send"], [line, "ja", None], session)
+            res = await _page_event(c, fns["send"], [line, "ja", None], session, headers)
         except httpx.HTTPError as e:
             res = TurnResult(ok=False, error=f"turn: {type(e).__name__}")
         res.customer_turn = res.ok and res.first_text is not None
