@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from load_clients import TurnResult, api_trainee, client, gradio_trainee  # noqa: E402
 from stub_openai import REPLY, sentence_tokens  # noqa: E402
+from topology import Topology, start_stub, stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "catalog-bride-ja"
@@ -62,52 +63,6 @@ def rss_mb(pid: int, key: str = "VmHWM") -> float:
 def own_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})}, cwd=ROOT)
-
-
-def start_stub(first: float, tps: float) -> tuple[subprocess.Popen[str], int]:
-    p = start([sys.executable, str(ROOT / "bench" / "stub_openai.py"), "--first-token", str(first), "--tps", str(tps)])
-    assert p.stdout is not None
-    line = p.stdout.readline()
-    if not line.startswith("port "):
-        raise SystemExit(f"the stub did not start: {line}{p.stdout.read()}")
-    return p, int(line.split()[1])
-
-
-def start_server(port: int, stub_port: int, database: str) -> subprocess.Popen[str]:
-    exe = Path(sys.executable).with_name("simulator")
-    env = {"SIMULATOR_LLM_BASE_URL": f"http://127.0.0.1:{stub_port}/v1", "SIMULATOR_LLM_MODEL": "stub",
-           "SIMULATOR_DATABASE_URL": database, "GRADIO_ANALYTICS_ENABLED": "False"}
-    p = start([str(exe), "serve", "--port", str(port), "--backend", "openai"], env)
-    wait_ready(f"http://127.0.0.1:{port}", p)
-    return p
-
-
-def wait_ready(url: str, proc: subprocess.Popen[str] | None = None, seconds: float = 60) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"the server exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if httpx.get(url + "/config", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{url} did not come up within {seconds:g} s")
-
-
-def stop(p: subprocess.Popen[str] | None) -> None:
-    if p is not None and p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 # ------------------------------------------------------------------------------- stub times
@@ -218,39 +173,41 @@ def main() -> int:
     p.add_argument("--stub-port", type=int, default=None, help="with --url: the stub that server uses")
     p.add_argument("--server-pid", action="append", type=int, default=[], help="with --url: pids to measure")
     p.add_argument("--database", default=None, help="store URL (default: a temp SQLite file)")
-    p.add_argument("--port", type=int, default=7951)
+    p.add_argument("--replicas", type=int, default=1, help="app replicas; above 1 behind HAProxy (deploy/haproxy.cfg)")
+    p.add_argument("--proxy", action="store_true", help="put HAProxy in front even of one replica")
     p.add_argument("--smoke", action="store_true", help="2 trainees x 2 turns, fast stub: checks, not figures")
     a = p.parse_args()
     if a.smoke:
         a.trainees, a.turns, a.first_token, a.tps = "2", 2, 0.05, 500.0
     tmp = tempfile.TemporaryDirectory(prefix="bench-load-")
     database = a.database or f"sqlite:///{tmp.name}/load.db"
-    stub = server = None
+    stub = None
     failed = False
     try:
         stub_port = a.stub_port
         if stub_port is None:
             stub, stub_port = start_stub(a.first_token, a.tps)
-        pids = list(a.server_pid)
-        url = a.url
-        if url is None:
-            server = start_server(a.port, stub_port, database)
-            pids, url = [server.pid], f"http://127.0.0.1:{a.port}"
-        print(f"stub: first token {a.first_token} s, {a.tps:g} tokens/s, {len(REPLY)} tokens "
-              f"(first sentence after {sentence_tokens()}); server {url}; store {database.split('@')[-1]}")
-        asyncio.run(run(1, 2, url, a.via, 0))  # warm-up (client, tokenizer, guard): not measured
-        for n in [int(x) for x in a.trainees.split(",")]:
-            stub_t = asyncio.run(stub_times(stub_port, n))
-            cpu0, own0, t0 = sum(cpu_seconds(q) for q in pids), own_cpu(), time.monotonic()
-            results, sessions = asyncio.run(run(n, a.turns, url, a.via, a.think))
-            wall = time.monotonic() - t0
-            server_cpu, driver_cpu = sum(cpu_seconds(q) for q in pids) - cpu0, own_cpu() - own0
-            lost = count_lost(database, results, sessions)
-            out = report(n, a.turns, results, stub_t, lost, server_cpu, driver_cpu, wall,
-                         sum(rss_mb(q) for q in pids), a.via)
-            failed = failed or out["errors"] > 0 or out["lost"] > 0
+        with contextlib.ExitStack() as stack:
+            pids, url = list(a.server_pid), a.url
+            if url is None:
+                topo = stack.enter_context(Topology(database=database, llm_base_url=f"http://127.0.0.1:{stub_port}/v1",
+                                                    replicas=a.replicas, proxy=a.proxy, workdir=Path(tmp.name)))
+                pids, url = topo.pids(), topo.url
+            print(f"stub: first token {a.first_token} s, {a.tps:g} tokens/s, {len(REPLY)} tokens "
+                  f"(first sentence after {sentence_tokens()}); server {url} ({len(pids)} measured process(es)); "
+                  f"store {database.split('@')[-1]}")
+            asyncio.run(run(1, 2, url, a.via, 0))  # warm-up (client, tokenizer, guard): not measured
+            for n in [int(x) for x in a.trainees.split(",")]:
+                stub_t = asyncio.run(stub_times(stub_port, n))
+                cpu0, own0, t0 = sum(cpu_seconds(q) for q in pids), own_cpu(), time.monotonic()
+                results, sessions = asyncio.run(run(n, a.turns, url, a.via, a.think))
+                wall = time.monotonic() - t0
+                server_cpu, driver_cpu = sum(cpu_seconds(q) for q in pids) - cpu0, own_cpu() - own0
+                lost = count_lost(database, results, sessions)
+                out = report(n, a.turns, results, stub_t, lost, server_cpu, driver_cpu, wall,
+                             sum(rss_mb(q) for q in pids), a.via)
+                failed = failed or out["errors"] > 0 or out["lost"] > 0
     finally:
-        stop(server)
         stop(stub)
         tmp.cleanup()
     if failed:

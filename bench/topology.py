@@ -39,6 +39,18 @@ def haproxy_config(listen: int, replicas: list[int]) -> str:
     return f"{head}{SERVERS_MARK}\n{servers}\n"
 
 
+def start_stub(first: float, tps: float) -> tuple[subprocess.Popen[str], int]:
+    """bench/stub_openai.py in its own process (its CPU is not the server's); (process, port)."""
+    p = subprocess.Popen([sys.executable, str(ROOT / "bench" / "stub_openai.py"), "--first-token", str(first),
+                          "--tps", str(tps)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.stdout is not None
+    line = p.stdout.readline()
+    if not line.startswith("port "):
+        stop(p)
+        raise RuntimeError(f"the stub did not start: {line}")
+    return p, int(line.split()[1])
+
+
 def wait_ready(url: str, proc: subprocess.Popen[str] | None = None, seconds: float = 60) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:

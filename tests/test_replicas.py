@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from topology import Topology  # noqa: E402
+from topology import Topology, start_stub, stop  # noqa: E402
 
 DB = os.environ.get("SIMULATOR_TEST_DATABASE_URL")
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
@@ -33,13 +33,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def stub() -> Iterator[int]:
-    p = subprocess.Popen([sys.executable, str(ROOT / "bench" / "stub_openai.py"), "--first-token", "0.05",
-                          "--tps", "400"], stdout=subprocess.PIPE, text=True)
-    assert p.stdout is not None
-    port = int(p.stdout.readline().split()[1])
+    p, port = start_stub(0.05, 400)
     yield port
-    p.terminate()
-    p.wait(10)
+    stop(p)
 
 
 @pytest.fixture(scope="module")
