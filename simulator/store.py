@@ -199,8 +199,10 @@ class Store:
             raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
         return row
 
-    def add_turn(self, session_id: str, turn: Turn, state: CustomerState) -> int:
-        """Append a turn and save the state in one transaction, committed on return; gives the turn's index."""
+    def add_turn(self, session_id: str, turn: Turn, state: CustomerState, expect_index: int | None = None) -> int:
+        """Append a turn and save the state in one transaction, committed on return; gives the turn's index.
+        With `expect_index`, refuse (StoreError) unless the turn gets that index: a writer whose view
+        is stale (the session went on in another tab or replica) must not fork it."""
         st, tt = SessionRow.__table__, TurnRow.__table__
         dumped = turn.model_dump(mode="json")
         extra = {k: v for k, v in dumped.items() if k not in _TURN_FIELDS} or None
@@ -209,13 +211,16 @@ class Store:
                 # One UPDATE both locks the session row (serialising appends on PostgreSQL too) and
                 # hands out the index, so two writers can never pick the same one.
                 index = conn.execute(
-                    update(st).where(st.c.id == str(session_id), st.c.ended_at.is_(None))
+                    update(st).where(st.c.id == str(session_id), st.c.ended_at.is_(None),
+                                     *([st.c.next_turn == expect_index] if expect_index is not None else []))
                     .values(next_turn=st.c.next_turn + 1, state=state.model_dump(mode="json"))
                     .returning(st.c.next_turn)).scalar()
                 if index is None:
                     ended = conn.execute(select(st.c.ended_at).where(st.c.id == str(session_id))).first()
                     if ended is None:
                         raise SessionNotFound(f"no session {session_id!r} in the session store at {self.safe_url}")
+                    if ended[0] is None:
+                        raise StoreError(f"session {session_id} went on elsewhere (turn {expect_index} is taken); reload it")
                     raise StoreError(f"session {session_id} has already ended; start a new session to go on")
                 conn.execute(insert(tt).values(session_id=str(session_id), index=index - 1, role=turn.role,
                                                text=turn.text, at=turn.at, source=turn.source, extra=extra,

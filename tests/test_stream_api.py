@@ -117,3 +117,20 @@ def test_hung_model_calls_give_their_slots_back_at_the_deadline(tmp_path: Path) 
             assert status == 200 and events[-1]["turn"]["source"] == "llm" and events[-1]["turn"]["text"] == "はい。そうですか。"
         finally:
             running.close()
+
+
+def test_a_stale_writer_cannot_fork_a_session(app: RunningApp) -> None:
+    """The per-session lock lives in one process; across replicas (or two tabs) the store refuses
+    a turn written from an out-of-date view, so a conversation never forks."""
+    from simulator.models import Turn
+    from simulator.store import StoreError
+
+    sid = start(app.url, "Two tabs")
+    store = app.services.store
+    seen = store.get_session(sid)  # both "tabs" have read the opening
+    _, events = turn(app.url, sid, text="ご心配をおかけしております。")  # tab A goes on
+    assert events[-1]["type"] == "done"
+    with pytest.raises(StoreError, match="went on elsewhere"):  # tab B writes from its old view
+        store.add_turn(sid, Turn(role="trainee", text="stale", at=seen.state.clock), seen.state,
+                       expect_index=len(seen.turns))
+    assert [t.text for t in store.get_session(sid).turns].count("stale") == 0

@@ -211,7 +211,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
     if text:
         mine = Turn(role="trainee", text=text, at=st.customer.clock, source="trainee")
         try:
-            await blocking(services.store.add_turn, st.session_id, mine, st.customer)
+            await blocking(services.store.add_turn, st.session_id, mine, st.customer, len(turns))
         except Exception as e:
             yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
             return
@@ -239,7 +239,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
         return
     if reply.turn is not None:
         try:
-            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state)
+            await blocking(services.store.add_turn, st.session_id, reply.turn, reply.state, len(turns))
         except Exception as e:
             yield Step(state=st.model_copy(update={"error": t("err_store", lang, e=e)}))
             return
