@@ -22,6 +22,8 @@ import asyncio
 import contextlib
 import os
 import resource
+import signal
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -175,6 +177,8 @@ def main() -> int:
     p.add_argument("--database", default=None, help="store URL (default: a temp SQLite file)")
     p.add_argument("--replicas", type=int, default=1, help="app replicas; above 1 behind HAProxy (deploy/haproxy.cfg)")
     p.add_argument("--proxy", action="store_true", help="put HAProxy in front even of one replica")
+    p.add_argument("--py-spy", default=None, metavar="FILE", help="profile the server during each run "
+                   "(py-spy record, raw stacks to FILE.N; pip install py-spy)")
     p.add_argument("--smoke", action="store_true", help="2 trainees x 2 turns, fast stub: checks, not figures")
     a = p.parse_args()
     if a.smoke:
@@ -200,7 +204,14 @@ def main() -> int:
             for n in [int(x) for x in a.trainees.split(",")]:
                 stub_t = asyncio.run(stub_times(stub_port, n))
                 cpu0, own0, t0 = sum(cpu_seconds(q) for q in pids), own_cpu(), time.monotonic()
+                spy = [subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(q), "-r", "100",
+                                         "-f", "raw", "-o", f"{a.py_spy}.{n}.{q}", "--nonblocking"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       for q in (pids if a.py_spy else [])]
                 results, sessions = asyncio.run(run(n, a.turns, url, a.via, a.think))
+                for sp in spy:
+                    sp.send_signal(signal.SIGINT)
+                    sp.wait(30)
                 wall = time.monotonic() - t0
                 server_cpu, driver_cpu = sum(cpu_seconds(q) for q in pids) - cpu0, own_cpu() - own0
                 lost = count_lost(database, results, sessions)

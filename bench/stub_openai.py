@@ -40,8 +40,16 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fir
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
+            body = json.loads(await reader.readexactly(length)) if length else {}
+            if not body.get("stream"):  # the judge asks without streaming: one JSON answer
+                payload = json.dumps({"id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
+                                      "model": "stub", "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                          "role": "assistant", "content": "".join(REPLY)}}]}, ensure_ascii=False).encode()
+                await asyncio.sleep(first)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                             + f"content-length: {len(payload)}\r\n\r\n".encode() + payload)
+                await writer.drain()
+                continue
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
                          b"transfer-encoding: chunked\r\n\r\n")
             writer.write(_event({"role": "assistant", "content": ""}))

@@ -16,6 +16,7 @@ from string import Template
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
 from simulator.models import CriterionScore, Evidence, Rubric, Scenario, ScoreCard, Transcript, format_clock
@@ -150,6 +151,8 @@ class LLMJudge:
             model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens,
             response_format={"type": "json_schema", "json_schema": {
                 "name": "score_card", "strict": True, "schema": response_schema(self.rubric)}})
+        if not isinstance(resp, ChatCompletion):  # e.g. a server that streams when asked not to
+            raise JudgeInvalid(f"the endpoint did not answer with a chat completion ({type(resp).__name__})")
         return resp.choices[0].message.content if resp.choices else None
 
     async def __call__(self, transcript: Transcript, scenario: Scenario | None) -> ScoreCard:
