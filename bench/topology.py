@@ -31,7 +31,7 @@ def free_port() -> int:
 def haproxy_config(listen: int, replicas: list[int]) -> str:
     """deploy/haproxy.cfg with this run's listening port and replica servers."""
     text = HAPROXY_CFG.read_text(encoding="utf-8").replace("bind :8080", f"bind 127.0.0.1:{listen}")
-    servers = "\n".join(f"    server app{i + 1} 127.0.0.1:{p} check inter 1s fall 2 rise 1 cookie app{i + 1}"
+    servers = "\n".join(f"    server app{i + 1} 127.0.0.1:{p} check inter 1s fall 3 rise 1 cookie app{i + 1}"
                         for i, p in enumerate(replicas))
     if SERVERS_MARK not in text:
         raise RuntimeError(f"{HAPROXY_CFG} lost its line {SERVERS_MARK.strip()!r}")

@@ -9,6 +9,7 @@ is read from the store on every request, so any replica can serve any turn.
 
     POST /api/v1/sessions              {"trainee": "...", "scenario": "catalog-bride-ja"}
     GET  /api/v1/sessions/{id}         the stored session (turns and state)
+    GET  /api/v1/health                {"ok": true} while the process serves (the proxy's check)
     POST /api/v1/sessions/{id}/turns   {"text": "..."} or {"hold_seconds": 45}   -> NDJSON stream
 """
 
@@ -71,6 +72,12 @@ def routes(services: Services, max_turns: int = SEND_LIMIT) -> list[BaseRoute]:
     its slot back at the turn deadline, because the customer engine falls back by then."""
     router = APIRouter(prefix=PREFIX)
     slots = asyncio.Semaphore(max_turns)
+
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        # For the proxy's health check: answers from the event loop alone, so it says whether
+        # the process serves, cheaply (Gradio's /config builds the whole page description).
+        return JSONResponse({"ok": True})
 
     @router.post("/sessions")
     async def start(body: StartBody) -> JSONResponse:
