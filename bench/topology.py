@@ -51,13 +51,13 @@ def start_stub(first: float, tps: float) -> tuple[subprocess.Popen[str], int]:
     return p, int(line.split()[1])
 
 
-def wait_ready(url: str, proc: subprocess.Popen[str] | None = None, seconds: float = 60) -> None:
+def wait_ready(url: str, proc: subprocess.Popen[str] | None = None, seconds: float = 180) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"{proc.args[0]} exited with status {proc.returncode} (its log: see the run's folder)")
         try:
-            if httpx.get(url + "/config", timeout=2).status_code == 200:
+            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -75,12 +75,15 @@ def stop(p: subprocess.Popen[str] | None) -> None:
             p.wait(5)
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+def start_server(port: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen[str]:
     exe = Path(sys.executable).with_name("simulator")
+    # The log goes to a file: a pipe nobody reads would fill up and stall the server.
+    log = open(log_dir / f"serve-{port}.log", "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     p = subprocess.Popen([str(exe), "serve", "--port", str(port), *(["--backend", "openai"]
                           if env.get("SIMULATOR_LLM_BASE_URL") else [])],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                         stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                          env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **env})
+    log.close()  # the child has its own copy
     return p
 
 
@@ -106,7 +109,7 @@ class Topology:
             for _ in range(self.replicas):
                 port = free_port()
                 self.ports.append(port)
-                self.servers.append(start_server(port, env))
+                self.servers.append(start_server(port, env, self.workdir))
             for port, p in zip(self.ports, self.servers):
                 wait_ready(f"http://127.0.0.1:{port}", p)
             self.url = f"http://127.0.0.1:{self.ports[0]}"
@@ -127,8 +130,8 @@ class Topology:
         check = subprocess.run([exe, "-c", "-f", str(cfg)], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"haproxy rejects {cfg}: {check.stdout}{check.stderr}")
-        self.haproxy = subprocess.Popen([exe, "-db", "-f", str(cfg)], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+        self.haproxy = subprocess.Popen([exe, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, text=True)  # the config was checked above
         self.url = f"http://127.0.0.1:{listen}"
         wait_ready(self.url, self.haproxy)
 

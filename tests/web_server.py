@@ -121,7 +121,8 @@ def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#sim-msg textarea").fill(text)
     page.locator("#sim-send").click()
     wait_for_reply(page, before, 2)
-    page.wait_for_timeout(300)  # let the final (non-streaming) update land
+    # the page's once-per-turn update (controls, score card) follows the reply; it empties the input
+    page.wait_for_function("() => document.querySelector('#sim-msg textarea').value === ''", timeout=20_000)
 
 
 TRAINEE_LINES_JA = [

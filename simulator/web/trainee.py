@@ -61,6 +61,12 @@ class TraineeUI:
         gr.update/gr.skip output on every yield, which made streaming cost more than the model."""
         return [self.state, self.clock, self.notice, self.chat]
 
+    def turn_end_outputs(self) -> list[Any]:
+        """What follows a turn once: the rest of the view but the brief (unchanged by a turn) and
+        never the state or the conversation, so a late follow-up cannot roll a newer turn back."""
+        streamed = {id(c) for c in (*self.turn_outputs(), self.brief)}
+        return [c for c in self.view_outputs() if id(c) not in streamed]
+
 
 # ------------------------------------------------------------------------------ view
 
@@ -248,9 +254,16 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
         async for step in converse(services, st, message, lang, hold_seconds):
             yield turn_view(step.state, lang)
 
-    async def after_turn(lang: str, st: TraineeState) -> list[Any]:
+    end_outs = ui.turn_end_outputs()
+    keep = [i for i, c in enumerate(outs) if c in end_outs]
+
+    async def after_turn(lang: str, st: TraineeState, clear: bool = True) -> list[Any]:
         history = await history_frames(services, st.trainee, lang) if st.card is not None else None
-        return view(services, st, lang, clear_inputs=not st.error, history=history)
+        full = view(services, st, lang, clear_inputs=clear and not st.error, history=history)
+        return [full[i] for i in keep]
+
+    async def after_hold(lang: str, st: TraineeState) -> list[Any]:
+        return await after_turn(lang, st, clear=False)  # the trainee may be typing already
 
     async def on_hold(seconds: float | None, lang: str, st: TraineeState):
         sc = scenario_of(services, st)
@@ -268,14 +281,15 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
             yield out
 
     turn_outs = ui.turn_outputs()
-    for trigger, fn, inputs, name in [(ui.send.click, on_send, [ui.msg, lang_radio, ui.state], "send"),
-                                      (ui.msg.submit, on_send, [ui.msg, lang_radio, ui.state], None),
-                                      (ui.send_email.click, on_send, [ui.email, lang_radio, ui.state], "send_email"),
-                                      (ui.hold.click, on_hold, [ui.hold_s, lang_radio, ui.state], "hold")]:
+    for trigger, fn, inputs, name, then in [
+            (ui.send.click, on_send, [ui.msg, lang_radio, ui.state], "send", after_turn),
+            (ui.msg.submit, on_send, [ui.msg, lang_radio, ui.state], None, after_turn),
+            (ui.send_email.click, on_send, [ui.email, lang_radio, ui.state], "send_email", after_turn),
+            (ui.hold.click, on_hold, [ui.hold_s, lang_radio, ui.state], "hold", after_hold)]:
         # Enter in the chat line does what Send does; one API name is enough, so it stays private.
         visibility = {"api_name": name} if name else {"api_visibility": "private"}
         trigger(fn, inputs, turn_outs, concurrency_limit=SEND_LIMIT, concurrency_id="send", **visibility).then(
-            after_turn, [lang_radio, ui.state], outs, api_visibility="private", concurrency_limit=None)
+            then, [lang_radio, ui.state], end_outs, api_visibility="private", concurrency_limit=None)
 
     async def on_end(lang: str, st: TraineeState) -> list[Any]:
         if st.customer is None or st.session_id is None:
