@@ -22,12 +22,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
 FaultKind = Literal["unavailable", "auth", "rate_limit", "server_error", "bad_request", "timeout",
-                    "stalled", "cut", "empty", "guard", "missed_disclosure"]
+                    "stalled", "cut", "empty", "guard"]
 
 # Ends of sentences: Japanese/full-width and ASCII !? (with closing quotes), a single full stop
 # before a space (not "..." — customers trail off constantly) or a line break, with the spaces
-# after it. Japanese "…" is
-# not an end for the same reason: "はい…あの…" is one hesitant sentence.
+# after it. Japanese "…" is not an end for the same reason: "はい…あの…" is one hesitant sentence.
 SENTENCE_END = re.compile(r"(?:[。！？!?]+[」』）)\"']*|(?<!\.)\.(?!\.)[\"')]*(?=\s)|\n)\s*")
 
 
