@@ -445,3 +445,21 @@ def test_every_ui_string_has_both_languages() -> None:
         assert ja.strip() and en.strip(), key
         assert ja.count("{") == en.count("{"), key  # same placeholders
     assert t("err_too_long", "en", n=5, max=4).startswith("The message is too long (5")
+
+
+def test_a_turn_streams_few_outputs_and_its_follow_up_never_rewrites_the_conversation(app: RunningApp) -> None:
+    """Send streams 4 plain outputs; the page's one follow-up per turn sends the rest but never
+    the state, the chat or the clock, so a late follow-up cannot roll a newer turn back."""
+    import json
+
+    with urllib.request.urlopen(app.url + "config", timeout=10) as r:
+        config = json.loads(r.read())
+    by_elem = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    deps = {d["id"]: d for d in config["dependencies"]}
+    send = next(d for d in deps.values() if d.get("api_name") == "send")
+    assert [by_elem[o] for o in send["outputs"]][1:] == ["sim-clock", "sim-notice", "sim-chat"]
+    follow = [d for d in deps.values() if d.get("trigger_after") == send["id"]]
+    assert len(follow) == 1
+    ids = {by_elem[o] for o in follow[0]["outputs"]}
+    assert {"sim-chat", "sim-clock", "sim-notice", "sim-brief"}.isdisjoint(ids) and "sim-card" in ids
+    assert len(follow[0]["outputs"]) < 17 and send["outputs"][0] not in follow[0]["outputs"]  # not the state
