@@ -107,19 +107,20 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
 
 
-def count_lost(database: str, results: list[list[TurnResult]], trainees: list[str]) -> int:
-    """Turns the driver saw committed (the opening, its own messages, every customer reply shown)
-    that the store does not hold."""
+def count_lost(database: str, results: list[list[TurnResult]], trainees: list[str]) -> tuple[int, int]:
+    """(lost, extra): turns the driver saw committed (the opening, its own messages, every customer
+    reply shown) that the store does not hold, and turns the store holds that it never saw."""
     from simulator.store import Store
 
-    lost = 0
+    lost = extra = 0
     with Store(database) as store:
         for name, turns in zip(trainees, results):
             expected = 1 + sum(1 + r.customer_turn for r in turns if r.ok) if any(r.ok for r in turns) else 0
             found = store.list_sessions(trainee=name)
             got = sum(store.get_session(f.id).turn_count for f in found)
             lost += max(0, expected - got)
-    return lost
+            extra += max(0, got - expected) if all(r.ok for r in turns) else 0
+    return lost, extra
 
 
 async def run(n: int, turns: int, url: str, via: str, think: float) -> tuple[list[list[TurnResult]], list[str]]:
@@ -131,7 +132,7 @@ async def run(n: int, turns: int, url: str, via: str, think: float) -> tuple[lis
     return [g[1] for g in got], [g[0] for g in got]
 
 
-def report(n: int, turns: int, results: list[list[TurnResult]], stub: StubTimes, lost: int, server_cpu: float,
+def report(n: int, turns: int, results: list[list[TurnResult]], stub: StubTimes, lost: tuple[int, int], server_cpu: float,
            driver_cpu: float, wall: float, rss: float, via: str) -> dict[str, float]:
     flat = [r for rs in results for r in rs]
     ok = [r for r in flat if r.ok]
@@ -142,7 +143,7 @@ def report(n: int, turns: int, results: list[list[TurnResult]], stub: StubTimes,
     fallbacks = sum(1 for r in ok if r.source == "scripted-fallback")
     out = {"p50_turn": pct(turn_t, 0.5) / s_total, "p95_turn": pct(turn_t, 0.95) / s_total,
            "p50_first": pct(first_t, 0.5) / s_first, "p95_first": pct(first_t, 0.95) / s_first,
-           "errors": errors, "lost": lost, "rss": rss, "server_cpu": server_cpu, "driver_cpu": driver_cpu}
+           "errors": errors, "lost": lost[0] + lost[1], "rss": rss, "server_cpu": server_cpu, "driver_cpu": driver_cpu}
     print(f"\nN={n} trainees x {turns} turns via {via}: {len(ok)} turns ok in {wall:.1f} s")
     print(f"  stub's own (N streams at once): first sentence {s_first:.3f} s, whole reply {s_total:.3f} s")
     print(f"  turn time      p50 {pct(turn_t, .5):.3f} s ({out['p50_turn']:.2f}x)   p95 {pct(turn_t, .95):.3f} s "
@@ -154,7 +155,9 @@ def report(n: int, turns: int, results: list[list[TurnResult]], stub: StubTimes,
               f"{statistics.mean(r.outputs or 0 for r in ok):.1f} outputs, {statistics.mean(r.bytes for r in ok):,.0f} bytes")
     else:
         print(f"  per turn: {statistics.mean(r.bytes for r in ok) if ok else 0:,.0f} bytes")
-    print(f"  errors {errors}, scripted fallbacks {fallbacks}, turns lost (store) {lost}")
+    retried = sum(1 for r in flat if r.retried)
+    print(f"  errors {errors}, scripted fallbacks {fallbacks}, turns lost (store) {lost[0]}, turns stored twice {lost[1]}"
+          f", resent after a closed keep-alive connection {retried}")
     kinds = sorted({r.error for r in flat if not r.ok})
     if kinds:
         print("  error kinds: " + "; ".join(kinds[:5]))

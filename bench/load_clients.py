@@ -43,6 +43,7 @@ class TurnResult:
     events: int | None = None         # Gradio messages for this turn
     outputs: int | None = None        # Gradio outputs sent for this turn, summed over messages
     error: str = ""
+    retried: bool = False             # sent again after a keep-alive connection closed unanswered
 
 
 async def api_trainee(c: httpx.AsyncClient, name: str, scenario: str, lines: list[str],
@@ -62,10 +63,26 @@ async def api_trainee(c: httpx.AsyncClient, name: str, scenario: str, lines: lis
 
 
 async def _api_turn(c: httpx.AsyncClient, sid: str, line: str, headers: dict[str, str]) -> TurnResult:
+    # Like a browser, resend once a request whose reused keep-alive connection was closed before
+    # any answer came (the request never reached the proxy: its log shows none); counted apart,
+    # and the store check would show a turn stored twice.
+    res = await _api_turn_once(c, sid, line, headers)
+    if res.error == STALE:
+        res = await _api_turn_once(c, sid, line, headers)
+        res.retried = True
+    return res
+
+
+STALE = "turn: connection closed before any answer"
+
+
+async def _api_turn_once(c: httpx.AsyncClient, sid: str, line: str, headers: dict[str, str]) -> TurnResult:
     t0 = time.monotonic()
     res = TurnResult(ok=False)
+    answered = False
     try:
         async with c.stream("POST", f"/api/v1/sessions/{sid}/turns", json={"text": line}, headers=headers) as r:
+            answered = True
             if r.status_code != 200:
                 res.error = f"turn: HTTP {r.status_code} {(await r.aread())[:80]!r}"
                 return res
@@ -81,7 +98,7 @@ async def _api_turn(c: httpx.AsyncClient, sid: str, line: str, headers: dict[str
                     res.customer_turn = ev["turn"] is not None
                     res.source = ev["turn"]["source"] if ev["turn"] else None
     except httpx.HTTPError as e:
-        res.error = f"turn: {type(e).__name__}"
+        res.error = STALE if isinstance(e, httpx.RemoteProtocolError) and not answered else f"turn: {type(e).__name__}"
     return res
 
 
