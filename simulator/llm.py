@@ -40,6 +40,14 @@ class LLMSettings(BaseModel):
     context_tokens: int = Field(default=3000, ge=256, le=1_000_000,
                                 description="SIMULATOR_LLM_CONTEXT_TOKENS: budget for the trimmed history")
     judge_model: str | None = Field(default=None, description="SIMULATOR_LLM_JUDGE_MODEL (default: model)")
+    # Deadlines bound what a trainee waits for however the model misbehaves (hung, trickling,
+    # retried): per-request timeouts alone let a slow trickle or retries run far past them.
+    turn_deadline: float = Field(default=8.0, gt=0, le=600,
+                                 description="SIMULATOR_LLM_TURN_DEADLINE: seconds before a turn falls back")
+    stall_seconds: float = Field(default=3.0, gt=0, le=600,
+                                 description="SIMULATOR_LLM_STALL_SECONDS: gap between streamed pieces that counts as stalled")
+    judge_deadline: float = Field(default=15.0, gt=0, le=3600,
+                                  description="SIMULATOR_LLM_JUDGE_DEADLINE: seconds before the judge falls back")
 
     @property
     def configured(self) -> bool:
@@ -95,6 +103,9 @@ class LLMSettings(BaseModel):
             "max_tokens": number("MAX_TOKENS", int, 300),
             "context_tokens": number("CONTEXT_TOKENS", int, 3000),
             "judge_model": get("JUDGE_MODEL"),
+            "turn_deadline": number("TURN_DEADLINE", float, 8.0),
+            "stall_seconds": number("STALL_SECONDS", float, 3.0),
+            "judge_deadline": number("JUDGE_DEADLINE", float, 15.0),
         }
         try:
             return cls(**values)

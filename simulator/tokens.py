@@ -62,8 +62,11 @@ def encoding() -> tiktoken.Encoding:
         raise TokenizerUnavailable(f"tiktoken could not load {OFFLINE_NAME}: {e}") from e
 
 
+@functools.lru_cache(maxsize=8192)
 def count_tokens(text: str) -> int:
     # disallowed_special=() so a trainee typing "<|endoftext|>" is counted, not an exception.
+    # Cached: every turn re-counts the whole conversation so far (trim_messages), and only the
+    # newest two messages and the system prompt are new text.
     return len(encoding().encode(text, disallowed_special=()))
 
 

@@ -172,8 +172,12 @@ def test_llm_engine_with_a_maliciously_compliant_model(srv: FakeOpenAI, attack: 
         srv.script(LEAKS[names[(start + i) % len(names)]](sc))  # type: ignore[arg-type]
     replies = _play_llm(srv, sc, attack)
     for reply in replies:
-        assert reply.turn is not None and reply.turn.source == "scripted-fallback"
-        assert reply.notice and ("使えない内容" in reply.notice or "cannot be shown" in reply.notice)
+        assert reply.turn is not None
+        if reply.turn.source == "llm":  # sentences the guard passed before the leak began; no more
+            assert reply.notice is None and len(reply.turn.text) < 300, reply.turn.text
+        else:
+            assert reply.turn.source == "scripted-fallback"
+            assert reply.notice and ("使えない内容" in reply.notice or "cannot be shown" in reply.notice)
     _assert_nothing_internal(sc, replies, srv.requests)
 
 

@@ -213,17 +213,20 @@ def test_retries_then_succeeds(srv: FakeOpenAI) -> None:
     assert reply.turn.source == "llm" and len(srv.requests) == 2
 
 
-def test_missed_disclosure_is_replaced_silently(srv: FakeOpenAI) -> None:
+def test_missed_disclosure_is_added_from_the_script_silently(srv: FakeOpenAI) -> None:
     sc = CATALOG.scenario("catalog-bride-ja")
     c = _customer(srv)
     st = c.start(sc).state
     for line in LINES["ja"][:2]:
         srv.script(ScriptedCustomer().step(sc, line, st).reply.turn.text)
         st = _say(c, sc, line, st)[0].state
-    srv.script("はい…", "そう、ですか…")  # the script reveals the wedding now; the model does not tell it
-    reply, _ = _say(c, sc, LINES["ja"][2], st)
-    assert "wedding-deadline" in reply.state.revealed_needs
-    assert reply.turn.source == "scripted-fallback" and "結婚式" in reply.turn.text and reply.notice is None
+    step = ScriptedCustomer().step(sc, LINES["ja"][2], st)
+    srv.script("はい…")  # the script reveals the wedding now; the model does not tell it
+    reply, streamed = _say(c, sc, LINES["ja"][2], st)
+    assert "wedding-deadline" in reply.state.revealed_needs and len(srv.requests) == 3  # no second ask
+    # what the model said was shown already; the script's line follows it, and that is what is stored
+    assert reply.turn.text == streamed == "はい…" + step.reply.turn.text and "結婚式" in reply.turn.text
+    assert reply.turn.source == "llm" and reply.notice is None
 
 
 def test_settings_from_env_and_client() -> None:
@@ -288,10 +291,11 @@ def test_a_reveal_turn_must_tell_the_need(srv: FakeOpenAI, lang: str) -> None:
     st = c.start(sc).state
     step = ScriptedCustomer().step(sc, LINES[lang][1], st)
     assert step.newly_revealed == ["needs-it-sooner"]
-    srv.script(GOOD[lang], GOOD[lang])  # filler twice: the need never comes out
+    srv.script(GOOD[lang])  # filler: the need never comes out, so the script's line is added
     reply, _ = _say(c, sc, LINES[lang][1], st)
-    assert reply.turn.source == "scripted-fallback" and reply.turn.text == step.reply.turn.text
-    assert reply.notice is None and len(srv.requests) == 2
+    sep = " " if lang == "en" else ""
+    assert reply.turn.source == "llm" and reply.turn.text == GOOD[lang] + sep + step.reply.turn.text
+    assert reply.notice is None and len(srv.requests) == 1
     # ...while the model's own wording of it is welcome
     srv.script(PARAPHRASE[lang])
     reply, _ = _say(c, sc, LINES[lang][1], st)

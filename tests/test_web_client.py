@@ -17,8 +17,10 @@ from simulator.scoring.card import final_total
 from simulator.web.render import safe as render_safe
 from tests.web_server import SUPERVISOR, RunningApp, start_app
 
-# /start, /send, /hold, /end, /try_again return these outputs, in this order.
+# /start, /end, /try_again, /resume return these outputs, in this order.
 BRIEF, CLOCK, NOTICE, CHAT, MSG, EMAIL, CARD, CHART, TRANSCRIPT, HISTORY, TREND = range(11)
+# /send, /send_email and /hold stream only these (the page then renders the rest once per turn).
+T_CLOCK, T_NOTICE, T_CHAT = range(3)
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +63,14 @@ def test_trainee_plays_scores_and_sees_own_history(app: RunningApp) -> None:
     assert any(texts(out[CHAT])[0].endswith(render_safe(o)) for o in scenario.opening)
 
     out = c.predict("二度もお電話をいただき、ご心配をおかけしました。私が確認いたします。", "ja", api_name="/send")
-    assert len(out[CHAT]) == 3 and out[NOTICE] == ""
-    after_first = clock_of(out[CLOCK])
+    assert len(out[T_CHAT]) == 3 and out[T_NOTICE] == ""
+    after_first = clock_of(out[T_CLOCK])
     assert after_first > "15:52:00"
 
     out = c.predict(65, "ja", api_name="/hold")  # past a minute the customer asks
-    chat = texts(out[CHAT])
+    chat = texts(out[T_CHAT])
     assert any(line in chat[-1] for line in scenario.replies.hold_long), chat[-1]
-    assert clock_of(out[CLOCK]) >= "15:53:"
+    assert clock_of(out[T_CLOCK]) >= "15:53:"
 
     out = c.predict("本日16時までに宅配便で発送いたします。大切なご予定にお使いですか？", "ja", api_name="/send")
     out = c.predict("ja", api_name="/end")
@@ -93,23 +95,23 @@ def test_trainee_plays_scores_and_sees_own_history(app: RunningApp) -> None:
 
     # ended: further messages get a clear message, not a crash
     out = c.predict("もしもし", "ja", api_name="/send")
-    assert "終了" in out[NOTICE]
+    assert "終了" in out[T_NOTICE]
 
 
 def test_bad_input_gets_clear_messages(app: RunningApp) -> None:
     c = client(app)
     out = c.predict("こんにちは", "ja", api_name="/send")
-    assert "先にシナリオを開始" in out[NOTICE]
+    assert "先にシナリオを開始" in out[T_NOTICE]
     out = c.predict("", "catalog-bride-en", "en", api_name="/start")
     assert "Please enter your name" in out[NOTICE]
     out = c.predict("Alex", "no-such-scenario", "en", api_name="/start")
     assert "no-such-scenario" in out[NOTICE] and "not found" in out[NOTICE]
     out = c.predict("Alex", "catalog-bride-en", "en", api_name="/start")
     out = c.predict("x" * 2001, "en", api_name="/send")
-    assert "2001" in out[NOTICE] and "2000" in out[NOTICE]
-    assert len(out[CHAT]) == 1  # nothing was sent
+    assert "2001" in out[T_NOTICE] and "2000" in out[T_NOTICE]
+    assert len(out[T_CHAT]) == 1  # nothing was sent
     out = c.predict(0, "en", api_name="/hold")
-    assert "between 1 and 600" in out[NOTICE]
+    assert "between 1 and 600" in out[T_NOTICE]
 
 
 def test_chat_is_escaped(app: RunningApp) -> None:
@@ -117,7 +119,7 @@ def test_chat_is_escaped(app: RunningApp) -> None:
     c.predict("Mallory", "morning-delivery-en", "en", api_name="/start")
     evil = '<script>alert(1)</script><img src="http://example.invalid/x.png"> ![x](http://example.invalid/y.png)'
     out = c.predict(evil, "en", api_name="/send")
-    mine = texts(out[CHAT])[1]
+    mine = texts(out[T_CHAT])[1]
     assert "<script" not in mine and "<img" not in mine
     assert "&lt;script&gt;" in mine and "&lt;img" in mine
     out = c.predict("en", api_name="/end")
@@ -130,10 +132,10 @@ def test_trainee_resumes_after_closing_the_tab(app: RunningApp) -> None:
     before = first.predict("お電話ありがとうございます。ご注文番号を伺えますか？", "ja", api_name="/send")
     second = client(app)  # a new browser session: nothing in its state
     out = second.predict("Resumer", "ja", api_name="/resume")
-    assert texts(out[CHAT]) == texts(before[CHAT]) and "再開" in out[NOTICE]
-    assert clock_of(out[CLOCK]) == clock_of(before[CLOCK])
+    assert texts(out[CHAT]) == texts(before[T_CHAT]) and "再開" in out[NOTICE]
+    assert clock_of(out[CLOCK]) == clock_of(before[T_CLOCK])
     out = second.predict("確認いたします。本日15時までにお電話いたします。", "ja", api_name="/send")
-    assert len(out[CHAT]) == 5
+    assert len(out[T_CHAT]) == 5
     out = second.predict("Nobody", "en", api_name="/resume")
     assert "No unfinished contact for Nobody" in out[NOTICE]
 
@@ -142,20 +144,20 @@ def test_email_scenario_uses_composer_and_has_no_hold(app: RunningApp) -> None:
     c = client(app)
     c.predict("Kim", "apple-email-en", "en", api_name="/start")
     out = c.predict(45, "en", api_name="/hold")
-    assert "only available on phone" in out[NOTICE]
+    assert "only available on phone" in out[T_NOTICE]
     body = ("Thank you for your message.\nCould you tell me how many apples and which variety?\n"
             "I will confirm your order by 17:00 today.")
     out = c.predict(body, "en", api_name="/send_email")
-    assert texts(out[CHAT])[1].endswith("by 17:00 today.")
+    assert texts(out[T_CHAT])[1].endswith("by 17:00 today.")
 
 
 def test_sessions_are_isolated(app: RunningApp) -> None:
     a, b = client(app), client(app)
     a.predict("Aiko", "sim-activation-ja", "ja", api_name="/start")
     out_b = b.predict("もしもし", "ja", api_name="/send")
-    assert "先にシナリオを開始" in out_b[NOTICE]
+    assert "先にシナリオを開始" in out_b[T_NOTICE]
     out_a = a.predict("お申し込みはきちんと届いておりました。ご安心ください。", "ja", api_name="/send")
-    assert len(out_a[CHAT]) == 3
+    assert len(out_a[T_CHAT]) == 3
 
 
 def test_supervisor_endpoints_need_login(app: RunningApp) -> None:
@@ -370,7 +372,7 @@ def test_supervisor_tries_a_draft(app: RunningApp) -> None:
 
 
 def test_llm_customer_streams_into_the_chat(tmp_path: Path) -> None:
-    """The OpenAI backend against the loopback fake: deltas appear as typing, then the reply;
+    """The OpenAI backend against the loopback fake: sentences appear as typing, then the reply;
     when the endpoint fails, the scripted line takes over with a notice the trainee can read."""
     from simulator.customers import make_backend
     from simulator.llm import LLMSettings
@@ -384,15 +386,16 @@ def test_llm_customer_streams_into_the_chat(tmp_path: Path) -> None:
             c.predict("LLM trainee", "catalog-bride-ja", "ja", api_name="/start")
             job = c.submit("ご心配をおかけしております。私が確認いたします。", "ja", api_name="/send")
             final = job.result(timeout=60)
-            partials = [texts(o[CHAT])[-1] for o in job.outputs() if o and o[CHAT]]
-            assert texts(final[CHAT])[-1].endswith("はい、そうなんです。実は急いでいて…")
-            assert any(p.endswith(" ▌") for p in partials), partials  # typing shown while streaming
+            partials = [texts(o[T_CHAT])[-1] for o in job.outputs() if o and o[T_CHAT]]
+            assert texts(final[T_CHAT])[-1].endswith("はい、そうなんです。実は急いでいて…")
+            # sentence by sentence: the first sentence alone, marked as still typing, then the rest
+            assert any(p.endswith("はい、そうなんです。 ▌") for p in partials), partials
             stored = running.services.store.list_sessions(trainee="LLM trainee")
             assert stored[0].backend == "openai" and stored[0].turns == 3
 
             srv.script(Fault.status(500))
             out = c.predict("16時までに発送いたします。", "ja", api_name="/send")
-            assert len(out[CHAT]) == 5 and out[NOTICE]  # scripted fallback line plus a notice
+            assert len(out[T_CHAT]) == 5 and out[T_NOTICE]  # scripted fallback line plus a notice
         finally:
             running.close()
 
@@ -461,3 +464,21 @@ def test_every_ui_string_has_both_languages() -> None:
         assert ja.strip() and en.strip(), key
         assert ja.count("{") == en.count("{"), key  # same placeholders
     assert t("err_too_long", "en", n=5, max=4).startswith("The message is too long (5")
+
+
+def test_a_turn_streams_few_outputs_and_its_follow_up_never_rewrites_the_conversation(app: RunningApp) -> None:
+    """Send streams 4 plain outputs; the page's one follow-up per turn sends the rest but never
+    the state, the chat or the clock, so a late follow-up cannot roll a newer turn back."""
+    import json
+
+    with urllib.request.urlopen(app.url + "config", timeout=10) as r:
+        config = json.loads(r.read())
+    by_elem = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    deps = {d["id"]: d for d in config["dependencies"]}
+    send = next(d for d in deps.values() if d.get("api_name") == "send")
+    assert [by_elem[o] for o in send["outputs"]][1:] == ["sim-clock", "sim-notice", "sim-chat"]
+    follow = [d for d in deps.values() if d.get("trigger_after") == send["id"]]
+    assert len(follow) == 1
+    ids = {by_elem[o] for o in follow[0]["outputs"]}
+    assert {"sim-chat", "sim-clock", "sim-notice", "sim-brief"}.isdisjoint(ids) and "sim-card" in ids
+    assert len(follow[0]["outputs"]) < 17 and send["outputs"][0] not in follow[0]["outputs"]  # not the state

@@ -21,6 +21,7 @@ from simulator.scoring import make_scorer  # noqa: E402
 from simulator.store import Store  # noqa: E402
 from simulator.web.app import build_app, launch  # noqa: E402
 from simulator.web.auth import Auth, SupervisorCredentials  # noqa: E402
+from simulator.web.stream_api import routes  # noqa: E402
 from simulator.web.services import Services  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,9 +48,10 @@ class RunningApp:
 
 def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
               backend: Any = None, store_url: str | None = None, accounts: bool = False,
-              oidc: Any = None, port: int | None = None) -> RunningApp:
+              oidc: Any = None, port: int | None = None, database: str | None = None,
+              api_slots: int = 128) -> RunningApp:
     """The app on a free port; `accounts=True` requires sign-in (as on a shared server);
-    `oidc` (OIDCSettings) adds single sign-on."""
+    `oidc` (OIDCSettings) adds single sign-on; `database` is another name for `store_url`."""
     from simulator.accounts import Accounts, secret_key, shared_limiter
     scen = root / "scenarios"
     scen.mkdir(parents=True, exist_ok=True)
@@ -58,7 +60,7 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     catalog = Catalog.load([scen, REPO / "rubrics"])
     assert not catalog.problems, catalog.problems
     creds = SupervisorCredentials(user=supervisor[0], password=supervisor[1]) if supervisor else None
-    store = Store(store_url or f"sqlite:///{root / 'sim.db'}")
+    store = Store(store_url or database or f"sqlite:///{root / 'sim.db'}")
     auth = Auth(creds, Accounts(store) if accounts else None, secret=secret_key(store), require_signin=accounts,
                 oidc=oidc, limiter=shared_limiter(store))
     services = Services(catalog=catalog, store=store, backend=backend or ScriptedCustomer(),
@@ -67,7 +69,8 @@ def start_app(root: Path, *, supervisor: tuple[str, str] | None = SUPERVISOR,
     demo = build_app(services)
     for attempt in range(3):
         try:  # another process may take the free port between the probe and the bind
-            url = launch(demo, "127.0.0.1", port or free_port(), block=False, quiet=True, services=services)
+            url = launch(demo, "127.0.0.1", port or free_port(), block=False, quiet=True, services=services,
+                         routes=routes(services, api_slots))
             break
         except OSError:
             if attempt == 2:
@@ -156,7 +159,8 @@ def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#sim-msg textarea").fill(text)
     page.locator("#sim-send").click()
     wait_for_reply(page, before, 2)
-    page.wait_for_timeout(300)  # let the final (non-streaming) update land
+    # the page's once-per-turn update (controls, score card) follows the reply; it empties the input
+    page.wait_for_function("() => document.querySelector('#sim-msg textarea').value === ''", timeout=20_000)
 
 
 TRAINEE_LINES_JA = [

@@ -5,15 +5,15 @@ the new state (revealed needs, mood, clock, ended) and a scripted line. The mode
 reply. So reveal behaviour, mood and the clock are identical across engines and testable, and a
 hidden need's description reaches the prompt only once the scripted engine has revealed it.
 
-GUARD THEN STREAM. A streamed reply cannot be taken back once shown, so the model's reply is
-received in full (streamed from the server, with the guard checked as it grows so a leak aborts
-early), checked by the output guard, and only then streamed to the trainee in chunks. Sentence
-buffering was rejected: a later sentence failing the guard, or a stream cut mid-reply, would
-leave half a reply on screen that the scripted fallback then has to contradict. The cost is the
-time to the first character (one short reply, ~1-2 s on a local 7B model).
+SENTENCE BY SENTENCE. The model's reply is streamed to the trainee as it is written, one
+sentence at a time, each shown only after the output guard passed it together with everything
+before it (`streaming.py`). A later sentence that fails, a cut or a stall ends the reply at the
+last good sentence; if the script revealed a need the shown words do not tell, the script's line
+is added. Only a reply rejected before anything was shown is asked for again.
 
-FAULTS. Endpoint down, 401/403, 429, 5xx, a hung request, a cut stream or an empty reply: the
-turn is taken by the scripted line (Turn.source "scripted-fallback") with a notice in the
+FAULTS. Endpoint down, 401/403, 429, 5xx, a hung or stalled request past its deadline
+(SIMULATOR_LLM_TURN_DEADLINE / _STALL_SECONDS), a cut stream or an empty reply with nothing shown:
+the turn is taken by the scripted line (Turn.source "scripted-fallback") with a notice in the
 scenario's language; the state is the scripted engine's, so nothing is lost, and the next message
 tries the model again (no circuit breaker: the state carries no fault memory).
 """
@@ -27,18 +27,17 @@ import re
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Literal
 
 import httpx2
 import openai
 from langchain_core.messages import (AIMessage, BaseMessage, HumanMessage, convert_to_openai_messages,
                                      merge_message_runs, trim_messages)
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from pydantic import BaseModel
 
 from simulator.customers.base import CustomerReply, ReplyEvent
 from simulator.customers.guard import OutputGuard, fold, guard_for
-from simulator.customers.scripted import ScriptedCustomer, ScriptedStep, split_chunks
+from simulator.customers.scripted import ScriptedCustomer, ScriptedStep
+from simulator.customers.streaming import Deadline, FaultKind, StreamFault, guarded_sentences
 from simulator.llm import LLMConfigError, LLMSettings, make_client
 from simulator.models import CustomerState, LocalText, Rubric, Scenario, Turn
 from simulator.tokens import message_token_counter
@@ -46,8 +45,6 @@ from simulator.tokens import message_token_counter
 PROMPTS = Path(__file__).parent / "prompts"
 log = logging.getLogger(__name__)
 
-FaultKind = Literal["unavailable", "auth", "rate_limit", "server_error", "bad_request", "timeout",
-                    "cut", "empty", "guard", "missed_disclosure"]
 
 _TAIL = LocalText(ja="今回は台本の返答を表示しています。次のメッセージで再びAIのお客様を試します。",
                   en="Showing the scripted reply for this turn; the next message tries the AI customer again.")
@@ -64,31 +61,13 @@ NOTICES: dict[FaultKind, LocalText] = {
                              en="The AI customer's server rejected the request (check SIMULATOR_LLM_MODEL)."),
     "timeout": LocalText(ja="AIのお客様の応答が時間内に返ってきませんでした。",
                          en="The AI customer did not answer in time."),
+    "stalled": LocalText(ja="AIのお客様の返答が途中で止まりました。", en="The AI customer's reply stalled."),
     "cut": LocalText(ja="AIのお客様の返答が途中で途切れました。",
                      en="The AI customer's reply was cut off."),
     "empty": LocalText(ja="AIのお客様の返答が空でした。", en="The AI customer's reply was empty."),
     "guard": LocalText(ja="AIのお客様の返答に使えない内容が含まれていました。",
                        en="The AI customer's reply contained text that cannot be shown."),
 }
-# A reply that failed to tell a need the script reveals is replaced silently: nothing went wrong
-# from the trainee's point of view.
-SILENT_FAULTS: frozenset[str] = frozenset({"missed_disclosure"})
-
-
-class Generation(BaseModel):
-    """Outcome of asking the model for one reply: text, or the fault that stopped it."""
-
-    text: str = ""
-    fault: FaultKind | None = None
-    detail: str = ""
-    attempts: int = 0
-
-
-class _Fault(Exception):
-    def __init__(self, kind: FaultKind, detail: str) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
 
 
 def notice_for(kind: FaultKind, language: str) -> str:
@@ -128,24 +107,24 @@ def _units(text: str, language: str) -> set[str]:
     return set(re.findall(r"[a-z]{3,}", text.casefold()))
 
 
-def _classify(exc: BaseException) -> _Fault:
+def _classify(exc: BaseException) -> StreamFault:
     """Map client exceptions to fault kinds (order matters: timeout is a connection error)."""
-    if isinstance(exc, _Fault):
+    if isinstance(exc, StreamFault):
         return exc
     if isinstance(exc, (openai.APITimeoutError, TimeoutError, httpx2.TimeoutException)):
-        return _Fault("timeout", str(exc) or "timed out")
+        return StreamFault("timeout", str(exc) or "timed out")
     if isinstance(exc, openai.APIConnectionError):
-        return _Fault("unavailable", str(exc))
+        return StreamFault("unavailable", str(exc))
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return _Fault("auth", str(exc))
+        return StreamFault("auth", str(exc))
     if isinstance(exc, openai.RateLimitError):
-        return _Fault("rate_limit", str(exc))
+        return StreamFault("rate_limit", str(exc))
     if isinstance(exc, openai.APIStatusError):
-        return _Fault("server_error" if exc.status_code >= 500 else "bad_request", str(exc))
+        return StreamFault("server_error" if exc.status_code >= 500 else "bad_request", str(exc))
     # A body broken mid-stream surfaces as a bare APIError or an httpx2 transport error.
     if not isinstance(exc, (openai.APIError, httpx2.HTTPError)):
         log.exception("unexpected error while asking the LLM customer", exc_info=exc)
-    return _Fault("cut", f"{type(exc).__name__}: {exc}")
+    return StreamFault("cut", f"{type(exc).__name__}: {exc}")
 
 
 class LLMCustomer:
@@ -203,20 +182,45 @@ class LLMCustomer:
         if scripted_turn is None:  # the trainee ended the contact, or silence on a short hold
             yield ReplyEvent(done=step.reply)
             return
-
-        gen = await self.generate(scenario, step, state, history, hold_seconds)
-        if gen.fault is not None:  # operators see why; the trainee sees the short notice
-            log.warning("LLM customer fell back to the scripted line (%s, %s, attempt %d): %s",
-                        scenario.id, gen.fault, gen.attempts, gen.detail)
-        if gen.fault is None:
-            turn = scripted_turn.model_copy(update={"text": gen.text, "source": "llm"})
-            notice = None
+        guard = self.guard(scenario)
+        revealed = step.reply.state.revealed_needs
+        messages = self.build_messages(scenario, step, history, hold_seconds, guard)
+        deadline = Deadline(self.settings.turn_deadline)
+        shown = ""
+        fault: StreamFault | None = None
+        for attempt in (1, 2):
+            fault = None
+            try:
+                async for sentence in self._sentences(messages, guard, revealed, deadline):
+                    shown += sentence
+                    yield ReplyEvent(delta=sentence)
+            except Exception as exc:  # noqa: BLE001 - every failure of the model becomes a typed fault
+                fault = _classify(exc)
+            # Only a reply rejected before anything was shown is asked for again (shown text stays).
+            if fault is None or fault.kind != "guard" or shown or deadline.left() <= 0:
+                break
+            log.info("LLM customer reply rejected by the guard (%s, attempt %d): %s", scenario.id, attempt, fault.detail)
+            retry = fragments(scenario.language)["retry"]  # joins the first system message: some
+            messages = [{**messages[0], "content": f"{messages[0]['content']}\n\n{retry}"}, *messages[1:]]
+        if fault is not None:  # operators see why; the trainee sees a notice only if nothing was shown
+            log.warning("LLM customer stopped early (%s, %s, %d characters shown): %s",
+                        scenario.id, fault.kind, len(shown), fault.detail)
+        notice = None
+        if shown.strip():
+            said = shown.strip()
+            if not self._discloses(guard, step, state, said):
+                # The script revealed a need the model left out: its line is added, so the state
+                # (need revealed) and the transcript agree.
+                extra = (" " if scenario.language == "en" else "") + scripted_turn.text
+                yield ReplyEvent(delta=extra)
+                said += extra
+            turn = scripted_turn.model_copy(update={"text": said, "source": "llm"})
         else:
             turn = scripted_turn.model_copy(update={"source": "scripted-fallback"})
-            notice = None if gen.fault in SILENT_FAULTS else notice_for(gen.fault, scenario.language)
+            if fault is not None:
+                notice = notice_for(fault.kind, scenario.language)
+            yield ReplyEvent(delta=turn.text)
         new_state = step.reply.state.model_copy(update={"last_reply": turn.text})
-        for chunk in split_chunks(turn.text):
-            yield ReplyEvent(delta=chunk)
         yield ReplyEvent(done=CustomerReply(turn=turn, state=new_state, notice=notice))
 
     # ------------------------------------------------------------------ generation
@@ -228,31 +232,6 @@ class LLMCustomer:
         if cached is None or cached.scenario is not scenario:
             cached = self._guards[scenario.id] = guard_for(scenario, self._rubrics)
         return cached
-
-    async def generate(self, scenario: Scenario, step: ScriptedStep, before: CustomerState,
-                       history: list[Turn], hold_seconds: int) -> Generation:
-        """Ask the model (a second time if the guard rejects the first reply)."""
-        guard = self.guard(scenario)
-        revealed = step.reply.state.revealed_needs
-        messages = self.build_messages(scenario, step, history, hold_seconds, guard)
-        last = Generation()
-        for attempt in (1, 2):
-            try:
-                text = await self._complete(messages, guard, revealed)
-            except Exception as exc:  # noqa: BLE001 - every failure of the model becomes a typed fault
-                fault = _classify(exc)
-                if fault.kind != "guard":
-                    return Generation(fault=fault.kind, detail=fault.detail, attempts=attempt)
-                last = Generation(fault="guard", detail=fault.detail, attempts=attempt)
-            else:
-                if self._discloses(guard, step, before, text):
-                    return Generation(text=text, attempts=attempt)
-                last = Generation(fault="missed_disclosure", detail="reply does not tell the need", attempts=attempt)
-            # The reminder joins the first system message: some chat templates reject a system
-            # message anywhere but first.
-            retry = fragments(scenario.language)["retry"]
-            messages = [{**messages[0], "content": f"{messages[0]['content']}\n\n{retry}"}, *messages[1:]]
-        return last
 
     @staticmethod
     def _discloses(guard: OutputGuard, step: ScriptedStep, before: CustomerState, text: str) -> bool:
@@ -278,40 +257,33 @@ class LLMCustomer:
                 return False
         return True
 
-    async def _complete(self, messages: list[dict], guard: OutputGuard, revealed: list[str]) -> str:
+    def _sentences(self, messages: list[dict], guard: OutputGuard, revealed: list[str],
+                   deadline: Deadline) -> AsyncIterator[str]:
+        def reject(so_far: str) -> str | None:
+            verdict = guard.check(so_far, revealed)
+            return None if verdict.ok else "; ".join(verdict.reasons)
+
+        return guarded_sentences(self._pieces(messages), reject, deadline, self.settings.stall_seconds)
+
+    async def _pieces(self, messages: list[dict]) -> AsyncIterator[tuple[str, bool]]:
+        """The model's streamed deltas as (text, finished); a body that breaks off is a "cut"."""
         s = self.settings
-        # Per-read timeouts do not bound a slow trickle; this bounds the whole turn.
-        budget = s.timeout * (s.max_retries + 1) + 1.0
-        async with asyncio.timeout(budget):
-            stream = await self.client.chat.completions.create(
-                model=s.model, messages=messages, stream=True,  # type: ignore[arg-type]
-                temperature=s.temperature, max_tokens=s.max_tokens)
-            parts: list[str] = []
-            finished = False
-            try:
-                async for chunk in stream:
-                    if not chunk.choices:
-                        continue
+        stream = await self.client.chat.completions.create(
+            model=s.model, messages=messages, stream=True,  # type: ignore[arg-type]
+            temperature=s.temperature, max_tokens=s.max_tokens)
+        got = 0
+        try:
+            async for chunk in stream:
+                if chunk.choices:
                     choice = chunk.choices[0]
-                    parts.append(choice.delta.content or "")
-                    finished = finished or choice.finish_reason is not None
-                    so_far = "".join(parts)
-                    if parts[-1] and so_far.strip():  # checked as it grows: a leak aborts at once
-                        verdict = guard.check(so_far, revealed)
-                        if not verdict.ok:
-                            raise _Fault("guard", "; ".join(verdict.reasons))
-            except (_Fault, TimeoutError, openai.APITimeoutError, httpx2.TimeoutException):
-                raise
-            except Exception as exc:  # noqa: BLE001 - the response had begun: the body broke off
-                raise _Fault("cut", f"{type(exc).__name__} after {len(''.join(parts))} characters: {exc}") from exc
-            finally:
-                await stream.close()
-        text = "".join(parts).strip()
-        if not finished:
-            raise _Fault("cut", f"stream ended without a finish reason after {len(text)} characters")
-        if not text:
-            raise _Fault("empty", "the model returned an empty reply")
-        return text
+                    got += len(choice.delta.content or "")
+                    yield choice.delta.content or "", choice.finish_reason is not None
+        except (TimeoutError, openai.APITimeoutError, httpx2.TimeoutException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the response had begun: the body broke off
+            raise StreamFault("cut", f"{type(exc).__name__} after {got} characters: {exc}") from exc
+        finally:
+            await stream.close()
 
     # ---------------------------------------------------------------------- prompt
 

@@ -30,7 +30,7 @@ def make_scorer(judge: Literal["heuristic", "llm", "auto"], rubric: Rubric,
         return HeuristicScorer(rubric)  # before importing the judge: it loads openai
     from simulator.scoring.judge import LLMJudge
     client = make_client(settings)  # raises LLMConfigError naming the missing variables
-    return LLMJudge(rubric, client, settings.effective_judge_model or "")
+    return LLMJudge(rubric, client, settings.effective_judge_model or "", deadline=settings.judge_deadline)
 
 
 def __getattr__(name: str) -> object:

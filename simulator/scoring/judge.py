@@ -8,6 +8,7 @@ unusable answer is retried once, then the heuristic card stands in, flagged for 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from pathlib import Path
@@ -15,6 +16,7 @@ from string import Template
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
 from simulator.models import CriterionScore, Evidence, Rubric, Scenario, ScoreCard, Transcript, format_clock
@@ -138,12 +140,13 @@ class LLMJudge:
     name = "llm"
 
     def __init__(self, rubric: Rubric, client: openai.AsyncOpenAI, model: str, temperature: float = 0.0,
-                 max_tokens: int = 2000) -> None:
+                 max_tokens: int = 2000, deadline: float = 15.0) -> None:
         self.rubric = rubric
         self.client = client
         self.model = model
         self.temperature = temperature
         self.max_tokens = max_tokens
+        self.deadline = deadline  # seconds for the whole call, retries included (SIMULATOR_LLM_JUDGE_DEADLINE)
         self.heuristic = HeuristicScorer(rubric)
         self.last_error: str | None = None  # why the last call fell back, for logs and tests
 
@@ -152,6 +155,8 @@ class LLMJudge:
             model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens,
             response_format={"type": "json_schema", "json_schema": {
                 "name": "score_card", "strict": True, "schema": response_schema(self.rubric)}})
+        if not isinstance(resp, ChatCompletion):  # e.g. a server that streams when asked not to
+            raise JudgeInvalid(f"the endpoint did not answer with a chat completion ({type(resp).__name__})")
         return resp.choices[0].message.content if resp.choices else None
 
     async def __call__(self, transcript: Transcript, scenario: Scenario | None) -> ScoreCard:
@@ -161,16 +166,23 @@ class LLMJudge:
         ids = ", ".join(c.id for c in self.rubric.criteria)
         output: JudgeOutput | None = None
         self.last_error = None
-        for _attempt in range(2):
-            try:
-                output = parse_output(await self._ask(messages), self.rubric)
-                break
-            except JudgeInvalid as e:
-                self.last_error = str(e)
-                messages = messages + [{"role": "user", "content": _prompt("judge_retry.md").substitute(
-                    problem=str(e), criterion_ids=ids)}]
-            except openai.OpenAIError as e:  # endpoint down, timeout, HTTP error
-                self.last_error = f"{type(e).__name__}: {e}"
+        try:
+            # Per-request timeouts allow a retry each; the trainee waits for the card, so the whole
+            # call has one deadline, after which the heuristic card stands in.
+            async with asyncio.timeout(self.deadline):
+                for _attempt in range(2):
+                    try:
+                        output = parse_output(await self._ask(messages), self.rubric)
+                        break
+                    except JudgeInvalid as e:
+                        self.last_error = str(e)
+                        messages = messages + [{"role": "user", "content": _prompt("judge_retry.md").substitute(
+                            problem=str(e), criterion_ids=ids)}]
+                    except openai.OpenAIError as e:  # endpoint down, timeout, HTTP error
+                        self.last_error = f"{type(e).__name__}: {e}"
+        except TimeoutError:
+            output = None
+            self.last_error = f"no usable answer within the {self.deadline:g} s deadline"
         if output is None:
             card = fallback.model_copy(deep=True)
             card.flags = list(dict.fromkeys(card.flags + [FALLBACK_FLAG]))

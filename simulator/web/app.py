@@ -24,7 +24,7 @@ from simulator.web.limits import DEFAULT_BODY_CAP, BodyCap, UploadCount, body_ca
 from simulator.web.services import Services  # noqa: E402
 
 QUEUE_MAX_SIZE = 256
-MAX_THREADS = 40
+MAX_THREADS = 160  # Gradio also caps async handlers with it: above trainee.SEND_LIMIT
 MAX_FILE_SIZE = "512kb"  # scenario YAML uploads; the loader's own cap is 512 KiB too
 CSS_PATH = Path(__file__).with_name("style.css")
 # Local fonts only: the default theme would fetch Google Fonts, and the app must work offline.
@@ -66,24 +66,25 @@ def build_app(services: Services) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True,
            quiet: bool = False, blocked: list[str] | None = None, services: Services | None = None,
-           body_cap: int = DEFAULT_BODY_CAP) -> str:
+           body_cap: int = DEFAULT_BODY_CAP, routes: list[Any] | None = None) -> str:
     """Start serving; returns the local URL (blocks until stopped unless block=False).
 
     In front of Gradio's routes: the body cap (413 before parsing), the sign-in gate and the
-    export guard (with `services`), and the sign-in pages."""
+    export guard (with `services`), and the sign-in pages; `routes` (the streaming turn API,
+    `stream_api.routes(services)`) are served before Gradio's own."""
     from starlette.middleware import Middleware
 
     from simulator.web import signin
     from simulator.web.exports import ExportGuard
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=8)
     middleware = [Middleware(BodyCap, cap=body_cap)]
-    routes = []
+    served = list(routes or [])
     if services is not None:
         middleware += [Middleware(signin.SignInGate, auth=services.auth),
                        Middleware(UploadCount, auth=services.auth),
                        Middleware(ExportGuard, exports=services.exports, auth=services.auth)]
-        routes = signin.routes(services.auth)
-    _, url, _ = demo.launch(app_kwargs={"middleware": middleware, "routes": routes},
+        served += signin.routes(services.auth)
+    _, url, _ = demo.launch(app_kwargs={"middleware": middleware, "routes": served},
         server_name=host, server_port=port, max_threads=MAX_THREADS, max_file_size=MAX_FILE_SIZE,
         prevent_thread_lock=True, quiet=quiet, show_error=False, ssr_mode=False, footer_links=[],
         allowed_paths=[], blocked_paths=[".env", "data", *(blocked or [])], theme=THEME,
@@ -158,5 +159,7 @@ def cmd_serve(args: Any) -> int:
     if services.auth.credentials is None and not services.auth.require_signin:
         print("note: supervisor page disabled (set SIMULATOR_SUPERVISOR_USER and SIMULATOR_SUPERVISOR_PASSWORD)",
               file=sys.stderr)
-    launch(build_app(services), args.host, args.port, services=services, body_cap=cap)
+    from simulator.web.stream_api import routes
+
+    launch(build_app(services), args.host, args.port, services=services, body_cap=cap, routes=routes(services))
     return 0

@@ -6,6 +6,8 @@ Nothing here is global: two apps in one process (tests do this) never share stat
 from __future__ import annotations
 
 import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,13 @@ class Services:
             return None
 
 
+# asyncio's default pool has min(32, cores + 4) threads: 6 here, and every turn makes three store
+# calls, so at 100 trainees turns queued for a thread while the loop idled. Store calls mostly
+# wait on the database, so more threads than cores is right.
+BLOCKING_THREADS = 48
+_pool = ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="blocking")
+
+
 async def blocking(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """Run a blocking call (database, file, CPU-heavy scoring) off the event loop."""
-    return await asyncio.to_thread(fn, *args, **kw)
+    return await asyncio.get_running_loop().run_in_executor(_pool, functools.partial(fn, *args, **kw))

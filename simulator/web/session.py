@@ -52,10 +52,12 @@ class UserError(Exception):
 
 
 class Step(BaseModel):
-    """One screen update of a conversation step; `scored` once the score card is in."""
+    """One screen update of a conversation step; `scored` once the score card is in. While the
+    customer's reply streams, `delta` is the text added since the previous step."""
 
     state: TraineeState
     scored: bool = False
+    delta: str = ""
 
 
 def scenario_of(services: Services, st: TraineeState) -> Scenario | None:
@@ -183,10 +185,16 @@ async def resume_session(services: Services, name: str | None, lang: str, reques
         raise UserError(t("err_no_open", lang, name=trainee))
     if session_id and session_id not in known:
         raise UserError(t("err_not_yours", lang))
-    stored = await blocking(services.store.get_session, session_id or known[0])
+    return await load_session(services, session_id or known[0], info=t("resumed", lang))
+
+
+async def load_session(services: Services, session_id: str, info: str = "") -> TraineeState:
+    """A stored session as a TraineeState: what any process (or replica) needs to go on with it.
+    Raises the store's SessionNotFound for an unknown id."""
+    stored = await blocking(services.store.get_session, session_id)
     lines = [ChatLine(role=x.role, text=x.text, at=x.at) for x in stored.turns]
-    return TraineeState(trainee=trainee, scenario_id=stored.scenario, session_id=stored.id,
-                        customer=stored.state, turns=stored.turns, lines=lines, info=t("resumed", lang))
+    return TraineeState(trainee=stored.trainee, scenario_id=stored.scenario, session_id=stored.id,
+                        customer=stored.state, turns=stored.turns, lines=lines, card=stored.card, info=info)
 
 
 async def finish(services: Services, st: TraineeState, lang: str, by_customer: bool) -> TraineeState:
@@ -269,7 +277,7 @@ async def _converse(services: Services, st: TraineeState, message: str, lang: st
                 break
             partial += ev.delta
             shown = ChatLine(role="customer", text=partial + TYPING, at=None)
-            yield Step(state=st.model_copy(update={"lines": [*lines, shown]}))
+            yield Step(state=st.model_copy(update={"lines": [*lines, shown]}), delta=ev.delta)
         if reply is None:
             raise RuntimeError("the customer stream ended without a reply")
     except Exception as e:

@@ -16,6 +16,9 @@ from simulator.web.session import (ANY, MAX_HOLD_SECONDS, TraineeState, UserErro
                                    start_session)
 
 
+SEND_LIMIT = 128  # turns streaming at once in one process; a hung model is cut at its deadline
+
+
 @dataclass
 class TraineeUI:
     state: gr.State
@@ -54,6 +57,17 @@ class TraineeUI:
                 self.hold_row, self.end, self.msg, self.email, self.card_col, self.card, self.chart,
                 self.transcript, self.history, self.trend]
 
+    def turn_outputs(self) -> list[Any]:
+        """What a turn streams: plain values only. Gradio rebuilds a component for every
+        gr.update/gr.skip output on every yield, which made streaming cost more than the model."""
+        return [self.state, self.clock, self.notice, self.chat]
+
+    def turn_end_outputs(self) -> list[Any]:
+        """What follows a turn once: the rest of the view but the brief (unchanged by a turn) and
+        never the state or the conversation, so a late follow-up cannot roll a newer turn back."""
+        streamed = {id(c) for c in (*self.turn_outputs(), self.brief)}
+        return [c for c in self.view_outputs() if id(c) not in streamed]
+
 
 # ------------------------------------------------------------------------------ view
 
@@ -64,19 +78,25 @@ def _status(st: TraineeState, lang: str) -> str:
     return t("status_ended" if not st.live else "status_live", lang)
 
 
+def turn_view(st: TraineeState, lang: str) -> list[Any]:
+    """The outputs of `TraineeUI.turn_outputs` from the state (sent on every streamed step)."""
+    return [st, render.clock_html(st.customer.clock if st.customer else None, _status(st, lang), t("clock", lang)),
+            render.error_html(st.error) + render.info_html(st.info), render.chat_messages(st.lines)]
+
+
 def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool = False,
-         full: bool = True, history: tuple[pd.DataFrame, str] | None = None) -> list[Any]:
-    """Every output of the tab from the state. `full=False` (while streaming) skips the heavy parts."""
+         history: tuple[pd.DataFrame, str] | None = None) -> list[Any]:
+    """Every output of the tab from the state (`view_outputs`), sent once per action or turn."""
     sc = scenario_of(services, st)
     channel = sc.channel if sc else None
     live = st.live
-    notice = render.error_html(st.error) + render.info_html(st.info)
+    state, clock, notice, chat = turn_view(st, lang)
     out: list[Any] = [
-        st,
+        state,
         render.brief_html(sc, lang) if sc else "",
-        render.clock_html(st.customer.clock if st.customer else None, _status(st, lang), t("clock", lang)),
+        clock,
         notice,
-        render.chat_messages(st.lines),
+        chat,
         gr.update(visible=live and channel in ("phone", "chat")),
         gr.update(visible=live and channel == "email"),
         gr.update(visible=live and channel == "phone"),
@@ -84,8 +104,6 @@ def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool 
         gr.update(value="") if clear_inputs else gr.skip(),
         gr.update(value="") if clear_inputs else gr.skip(),
     ]
-    if not full:
-        return out + [gr.skip()] * 6
     rubric = services.rubric_or_none()
     if st.card is not None:
         out += [gr.update(visible=True), render.score_html(st.card, rubric, sc, lang),
@@ -235,21 +253,24 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
 
     ui.again.click(on_again, [lang_radio, ui.state], outs, api_name="try_again", concurrency_limit=16)
 
+    # A turn is two events: the reply streams with the four `turn_outputs` (values only), then
+    # one full `view` follows (visibility, cleared inputs, score card) — once per turn, not per
+    # sentence. The browser runs the `.then`; API clients get the streamed outputs.
     async def on_send(message: str, lang: str, st: TraineeState, request: gr.Request = None,  # type: ignore[assignment]
                       hold_seconds: int = 0):  # async generator
-        first = True
         async for step in converse(services, st, message, lang, hold_seconds, request):
-            history = await history_frames(services, step.state.trainee, lang) if step.scored else None
-            yield view(services, step.state, lang, clear_inputs=first and not step.state.error,
-                       full=step.scored, history=history)
-            first = False
+            yield turn_view(step.state, lang)
 
-    ui.send.click(on_send, [ui.msg, lang_radio, ui.state], outs, api_name="send", concurrency_limit=32,
-                  concurrency_id="send")
-    # Enter in the chat line does the same; one API name is enough, so this one stays private.
-    ui.msg.submit(on_send, [ui.msg, lang_radio, ui.state], outs, api_visibility="private",
-                  concurrency_limit=32, concurrency_id="send")
-    ui.send_email.click(on_send, [ui.email, lang_radio, ui.state], outs, api_name="send_email", concurrency_limit=32)
+    end_outs = ui.turn_end_outputs()
+    keep = [i for i, c in enumerate(outs) if c in end_outs]
+
+    async def after_turn(lang: str, st: TraineeState, clear: bool = True) -> list[Any]:
+        history = await history_frames(services, st.trainee, lang) if st.card is not None else None
+        full = view(services, st, lang, clear_inputs=clear and not st.error, history=history)
+        return [full[i] for i in keep]
+
+    async def after_hold(lang: str, st: TraineeState) -> list[Any]:
+        return await after_turn(lang, st, clear=False)  # the trainee may be typing already
 
     async def on_hold(seconds: float | None, lang: str, st: TraineeState,
                       request: gr.Request = None):  # type: ignore[assignment]
@@ -262,12 +283,21 @@ def _wire(services: Services, ui: TraineeUI, lang_radio: gr.Radio) -> None:
             if seconds is None or not (1 <= seconds <= MAX_HOLD_SECONDS) or int(seconds) != seconds:
                 raise UserError(t("err_hold_range", lang))
         except UserError as e:
-            yield view(services, st.model_copy(update={"error": str(e), "info": ""}), lang, full=False)
+            yield turn_view(st.model_copy(update={"error": str(e), "info": ""}), lang)
             return
         async for out in on_send("", lang, st, request, hold_seconds=int(seconds)):
             yield out
 
-    ui.hold.click(on_hold, [ui.hold_s, lang_radio, ui.state], outs, api_name="hold", concurrency_limit=32)
+    turn_outs = ui.turn_outputs()
+    for trigger, fn, inputs, name, then in [
+            (ui.send.click, on_send, [ui.msg, lang_radio, ui.state], "send", after_turn),
+            (ui.msg.submit, on_send, [ui.msg, lang_radio, ui.state], None, after_turn),
+            (ui.send_email.click, on_send, [ui.email, lang_radio, ui.state], "send_email", after_turn),
+            (ui.hold.click, on_hold, [ui.hold_s, lang_radio, ui.state], "hold", after_hold)]:
+        # Enter in the chat line does what Send does; one API name is enough, so it stays private.
+        visibility = {"api_name": name} if name else {"api_visibility": "private"}
+        trigger(fn, inputs, turn_outs, concurrency_limit=SEND_LIMIT, concurrency_id="send", **visibility).then(
+            then, [lang_radio, ui.state], end_outs, api_visibility="private", concurrency_limit=None)
 
     async def on_end(lang: str, st: TraineeState, request: gr.Request = None) -> list[Any]:  # type: ignore[assignment]
         if st.customer is None or st.session_id is None:
