@@ -21,6 +21,7 @@ from tests.test_store import PG_ENV, _pg_schema_url
 from tests.web_server import SUPERVISOR, RunningApp, new_account, sign_in, signed_client, start_app
 
 NOTICE, CHAT = 2, 3
+SEND_NOTICE = 1  # /send streams only the turn outputs: clock, notice, chat (the state stays server-side)
 MARKER = "alice-private-marker 高野様、私が確認いたします"
 
 
@@ -135,7 +136,7 @@ def test_a_second_tab_and_a_second_replica_cannot_fork_a_conversation(world: dic
     tab2.predict("", "en", api_name="/resume")  # the newest open session: the one tab1 started
     tab1.predict("You must have been worried. Your application did arrive.", "en", api_name="/send")
     out = tab2.predict("A different line from a stale tab.", "en", api_name="/send")
-    assert "went on in another window — reload to continue" in out[NOTICE]
+    assert "went on in another window — reload to continue" in out[SEND_NOTICE]
     # a second replica on the same database, the same cookie (the key is in the database)
     replica = start_app(app.root / "replica", accounts=True, store_url=app.services.store.url)
     try:
@@ -143,7 +144,7 @@ def test_a_second_tab_and_a_second_replica_cannot_fork_a_conversation(world: dic
         other.predict("", "en", api_name="/resume")
         tab1.predict("It will arrive by Friday 18:00.", "en", api_name="/send")
         out = other.predict("Forked line from replica two.", "en", api_name="/send")
-        assert "went on in another window" in out[NOTICE]
+        assert "went on in another window" in out[SEND_NOTICE]
     finally:
         replica.close()
     # alice herself can pick which unfinished session to resume (not just the newest)
@@ -268,3 +269,21 @@ def test_uploads_are_counted_per_user(tmp_path: Path) -> None:
             assert big.status_code == 413  # over the body cap before any counting or parsing
     finally:
         app.close()
+
+
+def test_the_streaming_turn_api_acts_only_for_the_signed_in_owner(world: dict[str, Any]) -> None:
+    """/api/v1 (issue 14) sits beside Gradio's endpoints: the same rules hold there."""
+    app, sid = world["app"], world["sid"]
+    api = f"{app.url.rstrip('/')}/api/v1"
+    before = app.services.store.get_session(sid).turns
+    anon = httpx.post(f"{api}/sessions/{sid}/turns", json={"text": "hello", "lang": "en"}, timeout=30)
+    assert anon.status_code in (401, 303, 302, 403), anon.status_code
+    bob = {"sim_session": sign_in(app.url, *world["bob"])}
+    r = httpx.post(f"{api}/sessions/{sid}/turns", json={"text": "written by bob", "lang": "en"}, cookies=bob, timeout=30)
+    assert r.status_code == 403, (r.status_code, r.text[:200])
+    r = httpx.get(f"{api}/sessions/{sid}", cookies=bob, timeout=30)
+    assert r.status_code == 403 and MARKER not in r.text
+    started = httpx.post(f"{api}/sessions", json={"trainee": "alice", "scenario": "sim-activation-en", "lang": "en"},
+                         cookies=bob, timeout=30)
+    assert started.status_code == 200 and started.json()["trainee"] == "bob", started.text  # the typed name is ignored
+    assert app.services.store.get_session(sid).turns == before

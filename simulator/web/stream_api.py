@@ -79,21 +79,10 @@ def routes(services: Services, max_turns: int = SEND_LIMIT) -> list[BaseRoute]:
         # the process serves, cheaply (Gradio's /config builds the whole page description).
         return JSONResponse({"ok": True})
 
-    def _account(request: Request, named: str) -> str | JSONResponse:
-        """Who the API acts for: the signed-in account when accounts are on (the body's name is
-        ignored then, as on the page), else the practice app's typed name."""
-        if not services.auth.require_signin:
-            return named
-        p = services.auth.principal(request)
-        return _error(401, "sign in first (POST /login)") if p is None else p.login
-
     @router.post("/sessions")
     async def start(body: StartBody, request: Request) -> JSONResponse:
-        who = _account(request, body.trainee)
-        if isinstance(who, JSONResponse):
-            return who
-        try:
-            st = await start_session(services, who, body.scenario, body.lang, TraineeState())
+        try:  # with accounts on, the signed-in account starts it whatever name is sent (as on the page)
+            st = await start_session(services, body.trainee, body.scenario, body.lang, TraineeState(), request)
         except UserError as e:
             return _error(422, str(e))
         return JSONResponse(_summary(st))
