@@ -193,3 +193,15 @@ model_phrases:""", 1)
         if "example" in line and str(path) in line:
             file, row, col = line.split(":")[:3]
             assert int(row) > 1 and int(col) >= 1, line
+
+
+def test_the_editor_try_a_phrase_box_reads_against_the_draft() -> None:
+    from simulator.web.phrase import phrase_html
+    draft = (REPO / "scenarios" / "catalog-bride-ja.yaml").read_text(encoding="utf-8")
+    out = phrase_html("ご結婚、本当におめでとうございます。", draft, "catalog-bride-ja.yaml", "ja")
+    assert "congratulates" in out and "sim-phrase-table" in out  # the draft's own intent is heard
+    taught = draft.replace("    examples:\n      - ご結婚おめでとうございます。",
+                           "    examples:\n      - 春のお式、楽しみですね。\n      - ご結婚おめでとうございます。", 1)
+    assert "春のお式" in phrase_html("春のお式が楽しみですね。", taught, "catalog-bride-ja.yaml", "en")
+    assert "validation errors" in phrase_html("hello", "id: [", "draft.yaml", "en")
+    assert "Type a phrase" in phrase_html("  ", draft, "catalog-bride-ja.yaml", "en")

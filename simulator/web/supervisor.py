@@ -19,7 +19,7 @@ import gradio as gr
 from pydantic import BaseModel, Field
 
 from simulator.models import CustomerState, Scenario, Turn
-from simulator.web import accounts_tab, dashboard, problems, render
+from simulator.web import accounts_tab, dashboard, phrase, problems, render
 from simulator.web.problems import MARK_LINES_JS, validate_text, validation_html
 from simulator.web.auth import NotAuthorised, TooManyAttempts
 from simulator.web.i18n import Relabeller, t
@@ -219,6 +219,7 @@ def _editor(ctx: Ctx, st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         save = rl.value(gr.Button(t("save", lg), variant="primary", scale=1, elem_id="sim-ed-save", elem_classes=["sim-btn"]), "save")
         save_new = rl.value(gr.Button(t("save_new", lg), scale=1, elem_id="sim-ed-save-new", elem_classes=["sim-btn"]), "save_new")
     save_msg = gr.HTML("", elem_id="sim-ed-save-msg")
+    phrase.build(lg, rl, code, fname, lang_radio, st, ctx.user)
     with gr.Accordion(t("try_draft", lg), open=False) as acc:
         rl.add(acc, lambda lang: gr.update(label=t("try_draft", lang)))
         try_start = rl.value(gr.Button(t("try_start", lg), elem_id="sim-try-start"), "try_start")
