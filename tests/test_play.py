@@ -411,7 +411,7 @@ def test_exact_session_json_on_the_fixture(tmp_path: Path) -> None:
                 "asked": [{"turn": 8, "act": "question", "intent": None}], "offered": [], "confirmed": [],
                 "told_facts": [],
                 "said": ["Thank you. I was anxious about it.", "How long will that be?",
-                         "Um... hello? Are you still there?", "All right, I'll wait until then.",
+                         "Um... hello? Are you still there?", "By 10:04…", "All right, I'll wait until then.",
                          "By 10:04… All right, I'll wait until then.",
                          "I'll expect it by 10:04. Thanks so much. Bye."],
                 "acknowledged": [6], "overdue_noted": [], "congratulated": False,

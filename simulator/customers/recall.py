@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from simulator.conversation import Asked, Memory, Offered
 from simulator.customers.rules import Reading
-from simulator.models import CustomerState, Promise, parse_clock
+from simulator.models import CustomerState, Promise, Scenario, parse_clock
 
 # A line asking when / how long / for a call-back: answered by any live concrete promise.
 _ASKS_TIME = {
@@ -59,6 +59,18 @@ GENERIC: dict[str, dict[str, list[str]]] = {
                         "ja": ["では、{time}までに、お願いします。", "{time}まで、お待ちしています。"]},
 }
 COLD_MOOD = -0.5  # at or below this, a goodbye is curt, never "thank you so much"
+
+
+# A line that already refers back ("Like I said — …", 「さっきも言いましたけど、…」): its marker goes
+# before a fresh prefix is put on.
+_REFERS_BACK = re.compile(r"^(?:like i said|as i (?:said|mentioned)|i did say)\W*|^(?:さっきも|先ほども)[^、]*、", re.I)
+
+
+def refer_back(language: str, texts: list[str]) -> list[str]:
+    """What she says when asked again for something she already told: each prefix + the content."""
+    core = [_REFERS_BACK.sub("", t.strip()) for t in texts]
+    sep = "" if language == "ja" else " "
+    return [p.strip() + sep + sep.join(core) for p in lines("refer_back", language)]
 
 
 def lines(key: str, language: str, **slots: str) -> list[str]:
@@ -137,8 +149,9 @@ def remember(memory: Memory, reading: Reading, index: int, *, facts: list[str], 
     })
 
 
-def summary(state: CustomerState, language: str) -> str:
-    """A short state summary for the LLM customer's prompt (what was promised, asked, told)."""
+def summary(state: CustomerState, scenario: Scenario) -> str:
+    """A short state summary for the LLM customer's prompt (what was promised, confirmed, told)."""
+    language = scenario.language
     ja = language == "ja"
     out: list[str] = []
     for p in state.promises:
@@ -148,9 +161,10 @@ def summary(state: CustomerState, language: str) -> str:
     if state.memory.confirmed:
         out.append("- 担当者はすでに手配・確認を伝えています。同じことを尋ね直さないでください。" if ja else
                    "- The staff member has already confirmed it; do not ask again whether it is sorted.")
-    if state.memory.told_facts:
-        out.append(f"- すでに伝えたこと：{', '.join(state.memory.told_facts)}（繰り返すときは「先ほども言いましたが」と）"
-                   if ja else f"- Already told: {', '.join(state.memory.told_facts)} (if asked again, refer back to it)")
+    told = " ".join(f.text for f in scenario.facts if f.id in state.memory.told_facts)
+    if told:
+        out.append(f"- すでに伝えたこと：{told}（また聞かれたら「先ほども言いましたが」と）"
+                   if ja else f"- Already told: {told} (if asked again, refer back to it)")
     if state.memory.congratulated:
         out.append("- お祝いの言葉をもらいました。" if ja else "- You were congratulated; you thanked them.")
     return "\n".join(out)

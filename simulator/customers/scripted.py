@@ -167,19 +167,22 @@ class ScriptedCustomer:
         fresh = lambda xs: recall.usable(xs, lang, state.memory, answered_time=answered, trainee_text=message)  # noqa: E731
         cands, told = self._candidates(scenario, reading, promised, rng)
         cand, line = _pick(rng, cands, fresh, lang)
-        text = line
+        prefixes: list[str] = []  # said before the line: recorded, so none is said twice either
         # A concrete promise is acknowledged with its time (in her words, not the trainee's).
         ack = [p for p in promises if p.due]
         if ack and not cand.ends and cand.kind not in ("overdue", "late_reply"):
-            said_ack = recall.usable(recall.lines("promise_ack", lang, time=recall.say_time(ack[-1].due or "", lang)),
-                                     lang, state.memory, answered_time=False, trainee_text=message)
-            text = _join(lang, rng.choice(said_ack), text) if said_ack else text
+            prefixes.append(_prefix(rng, recall.lines("promise_ack", lang, time=recall.say_time(ack[-1].due or "", lang)),
+                                    state))
+        # Congratulations are thanked for, whatever else the reply says.
+        if reading.has("congratulates") and not cand.ends and cand.kind != "thanks":
+            prefixes.insert(0, _prefix(rng, recall.lines("thanks", lang), state))
+        text = _join(lang, *prefixes, line)
         announce = [e.announce for e in passed if e.announce]
         if announce and not cand.ends and cand.kind != "late_reply":  # a late reply already says it
             text = _join(lang, *announce, text)
         noted = [p.turn for p in recall.overdue(state, reading.clock_seconds)] if cand.kind == "overdue" else []
         memory = recall.remember(state.memory, reading, index, facts=told if cand.kind in ("fact", "refer_back") else [],
-                                 said=[line, text], acknowledged=[p.turn for p in ack], overdue_noted=noted)
+                                 said=[*prefixes, line, text], acknowledged=[p.turn for p in ack], overdue_noted=noted)
         update["memory"] = memory
         revealed = list(state.revealed_needs)
         volunteered = list(state.volunteered_needs)
@@ -253,8 +256,12 @@ class ScriptedCustomer:
         new = [f for f in asked if f.id not in state.memory.told_facts]
         told = [f.id for f in (new or asked)]
         facts = [f.text for f in new]
-        again = [_join(lang, p, " ".join(f.text for f in asked)) for p in recall.lines("refer_back", lang)] \
-            if asked and not new else []
+        again = recall.refer_back(lang, [f.text for f in asked]) if asked and not new else []
+        # Asked again about a need she already told: she refers back (another of its variants).
+        for n in scenario.hidden_needs:
+            if n.id in state.revealed_needs and any_holds(scenario, n.reveal_when, reading, state):
+                unsaid = [d for d in n.disclosure if not any(d in x for x in state.memory.said)] or n.disclosure
+                again.extend(x for line in unsaid for x in recall.refer_back(lang, [line]))
         if scenario.channel == "email" and (len(reveal) > 1 or (reveal and facts)):
             # An e-mail reply answers every question of the mail at once: facts, then each need.
             said = [rng.choice(c.lines) for c in reveal]
@@ -316,6 +323,12 @@ class ScriptedCustomer:
         pool = [*r.filler, *r.acknowledged, *r.question, *r.reassured, *r.concrete_time]
         out.append(Candidate(kind="filler", lines=pool))
         return out, told
+
+
+def _prefix(rng: random.Random, options: list[str], state: CustomerState) -> str:
+    """One of `options` she has not said yet (none left: nothing)."""
+    fresh = [x for x in options if x not in state.memory.said]
+    return rng.choice(fresh) if fresh else ""
 
 
 def _closing(scenario: Scenario, state: CustomerState, mood: float | None = None) -> list[str]:
