@@ -392,6 +392,8 @@ class CriterionScore(BaseModel):
     max: int = 4
     evidence: list[Evidence] = Field(default_factory=list)
     feedback: str = ""
+    went_well: list[str] = Field(default_factory=list, description="good points, one per item (feedback says them too)")
+    try_next: list[str] = Field(default_factory=list, description="next steps, one per item (feedback says them too)")
     explanation: str = Field(default="", description="why this level: which signals fired")
     flags: list[str] = Field(default_factory=list)
 

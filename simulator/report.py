@@ -63,6 +63,8 @@ class CriterionRow(BaseModel):
     supervisor_name: str = ""
     supervisor_comment: str = ""
     feedback: str = ""
+    went_well: list[str] = Field(default_factory=list)
+    try_next: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
 
 
@@ -119,12 +121,14 @@ LABELS = {
     "ja": {"title": "コーチングレポート", "trainee": "研修生", "scenario": "シナリオ", "started": "開始 (UTC)",
            "ended": "終了 (UTC)", "judge": "採点", "total": "総合点", "criterion": "評価項目", "ai": "AI",
            "supervisor": "スーパーバイザー", "feedback": "フィードバック", "evidence": "根拠",
+           "went_well": "良かった点", "try_next": "次に試すこと",
            "transcript": "会話記録", "trend": "受講の推移", "attempt": "回", "flags": "注意",
            "customer": "お客様", "trainee_role": "研修生", "open": "未終了", "none": "なし",
            "unscored": "未採点", "averages": "評価項目ごとの平均 (0-4)", "final": "確定 (SV優先)"},
     "en": {"title": "Coaching report", "trainee": "Trainee", "scenario": "Scenario", "started": "Started (UTC)",
            "ended": "Ended (UTC)", "judge": "Judge", "total": "Total", "criterion": "Criterion", "ai": "AI",
            "supervisor": "Supervisor", "feedback": "Feedback", "evidence": "Evidence",
+           "went_well": "Went well", "try_next": "Try next",
            "transcript": "Transcript", "trend": "Attempts over time", "attempt": "attempt", "flags": "Flags",
            "customer": "Customer", "trainee_role": "Trainee", "open": "not ended", "none": "none",
            "unscored": "not scored", "averages": "Average level per criterion (0-4)",
@@ -180,6 +184,18 @@ def segments(text: str, marks: list[tuple[str, str]]) -> list[Segment]:
     return out or [Segment(text="")]
 
 
+def _feedback_html(r: CriterionRow, L: dict[str, str]) -> str:
+    """Good points and next steps as two lists; the paragraph when the card has no lists
+    (an LLM judge's own words, or a card stored before the lists existed)."""
+    if not (r.went_well or r.try_next):
+        return _e(r.feedback)
+    out = ""
+    for key, items in (("went_well", r.went_well), ("try_next", r.try_next)):
+        if items:
+            out += f'<div class="{key}"><b>{L[key]}</b><ul>' + "".join(f"<li>{_e(x)}</li>" for x in items) + "</ul></div>"
+    return out
+
+
 def session_section(s: StoredSession, titles: Titles) -> SessionSection:
     ov = s.latest_overrides()
     rows: list[CriterionRow] = []
@@ -190,7 +206,7 @@ def session_section(s: StoredSession, titles: Titles) -> SessionSection:
             rows.append(CriterionRow(id=c.id, title=titles.criterion(c.id, s.language), ai=c.score, max=c.max,
                                      supervisor=o.score if o else None, supervisor_name=o.supervisor if o else "",
                                      supervisor_comment=o.comment if o else "", feedback=c.feedback,
-                                     evidence=c.evidence))
+                                     went_well=c.went_well, try_next=c.try_next, evidence=c.evidence))
             for e in c.evidence:
                 marks.setdefault(e.turn, []).append((c.id, e.quote))
     for cid, o in ov.items():  # an override for a criterion the card lacks still shows
@@ -384,7 +400,7 @@ def _session_html(s: SessionSection, L: dict[str, str]) -> str:
                 sup += f"<br><small>{_e(r.supervisor_name)}: {_e(r.supervisor_comment)}</small>"
             ev = "".join(f"<br><small>{L['evidence']} #{e.turn}: 「{_e(e.quote)}」</small>" for e in r.evidence)
             p.append(f"<tr><td>{_e(r.title)}</td><td>{fmt_score(r.ai)} / {r.max}</td><td>{sup}</td>"
-                     f"<td>{_e(r.feedback)}{ev}</td></tr>")
+                     f"<td>{_feedback_html(r, L)}{ev}</td></tr>")
         p.append("</table>")
     p.append(f"<h4>{L['transcript']}</h4>")
     for ln in s.transcript:

@@ -21,7 +21,7 @@ class Finding:
     key: str
     turn: int | None = None
     quote: str = ""
-    detail: str = ""  # e.g. a hidden need's `solution`, or the stale clock time
+    detail: str = ""  # e.g. the intent ids of a move to try, or the stale clock time
 
 
 @dataclass(slots=True)
@@ -48,12 +48,14 @@ def total(rubric: Rubric, scores: dict[str, int]) -> float:
     return round(value, 1)
 
 
-def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: str) -> CriterionScore:
+def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: str,
+                    went_well: list[str] | None = None, try_next: list[str] | None = None) -> CriterionScore:
     descriptor = criterion.levels[analysis.level].descriptor.get(language)
     fired = "; ".join(analysis.fired) if analysis.fired else ("何も検出されず" if language == "ja" else "nothing detected")
     explanation = f"{descriptor} [{fired}; points {analysis.points:.1f}]"
     return CriterionScore(id=criterion.id, score=analysis.level, evidence=analysis.evidence,
-                          feedback=feedback, explanation=explanation, flags=list(analysis.flags))
+                          feedback=feedback, went_well=list(went_well or []), try_next=list(try_next or []),
+                          explanation=explanation, flags=list(analysis.flags))
 
 
 def final_total(card: ScoreCard, overrides: Mapping[str, int], rubric: Rubric | None) -> float | None:

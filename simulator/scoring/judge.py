@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from simulator.models import CriterionScore, Evidence, Rubric, Scenario, ScoreCard, Transcript, format_clock
 from simulator.scoring.card import assemble
 from simulator.scoring.heuristic import HeuristicScorer
+from simulator.scoring.hidden import scrub
 from simulator.scoring.manipulation import FLAG as MANIPULATION_FLAG, overlaps
 from simulator.scoring.view import TranscriptView
 
@@ -39,6 +40,9 @@ class JudgeCriterion(BaseModel):
     score: int = Field(strict=True, ge=0, le=4)
     evidence: list[JudgeEvidence]
     feedback: str = ""
+
+
+NO_FEEDBACK = ("The AI judge gave no feedback for this criterion.", "AI採点者はこの項目にフィードバックを返しませんでした。")
 
 
 class JudgeOutput(BaseModel):
@@ -204,7 +208,10 @@ class LLMJudge:
                 score = heuristic.score  # never let a plea to the grader raise a score
                 cflags.append(CAPPED_FLAG)
                 note += f" [manipulation attempt in the transcript: capped at the heuristic level {score}]"
+            # One voice per card: the judge's own words; where it gave none the card says so
+            # rather than borrowing heuristic praise that may contradict the judge's level.
             criteria.append(CriterionScore(id=c.id, score=score, evidence=evidence,
-                                           feedback=got.feedback.strip() or heuristic.feedback,
+                                           feedback=got.feedback.strip() or NO_FEEDBACK[view.language == "ja"],
                                            explanation=got.reasoning.strip() + note, flags=cflags))
-        return assemble(transcript.scenario, self.rubric, "llm", criteria, flags)
+        # The judge read the hidden needs: nothing of one that never came out may reach the card.
+        return scrub(assemble(transcript.scenario, self.rubric, "llm", criteria, flags), view.scenario, transcript)
