@@ -17,7 +17,7 @@ import pytest
 from tests.fake_openai import FakeOpenAI, Fault
 from simulator.llm import LLMConfigError, LLMSettings, make_client
 from simulator.loading import default_catalog, load_rubric
-from simulator.models import Rubric, ScoreCard, Transcript
+from simulator.models import Rubric, ScoreCard, Transcript, Turn
 from simulator.scoring import HeuristicScorer, make_scorer
 from simulator.scoring.judge import FABRICATED_FLAG, FALLBACK_FLAG, LLMJudge, response_schema
 from simulator.scoring.manipulation import FLAG as MANIPULATION
@@ -219,3 +219,28 @@ def test_make_scorer_picks_by_settings(srv: FakeOpenAI, rubric: Rubric) -> None:
         make_scorer("llm", rubric, LLMSettings())
     with pytest.raises(ValueError, match="unknown judge"):
         make_scorer("oracle", rubric)  # type: ignore[arg-type]
+
+
+def test_a_judge_without_feedback_says_so_not_heuristic_praise(srv: FakeOpenAI, rubric: Rubric) -> None:
+    """One voice per card: no 'Went well' borrowed from the heuristic beside the judge's 0/4."""
+    doc = json.loads(answer({"empathy": 0, "unspoken_needs": 0, "wait_time": 0}))
+    for c in doc["criteria"].values():
+        c["feedback"] = ""
+    srv.script(json.dumps(doc, ensure_ascii=False))
+    card = run(judge_for(srv, rubric), load(STRONG))
+    for c in card.criteria:
+        assert c.feedback == "AI採点者はこの項目にフィードバックを返しませんでした。"
+        assert c.went_well == [] and c.try_next == []
+
+
+def test_judge_feedback_never_tells_a_need_that_stayed_hidden(srv: FakeOpenAI, rubric: Rubric) -> None:
+    """The judge read the answer key; a sentence of its feedback naming a hidden need is dropped."""
+    sc = default_catalog().scenario("catalog-bride-ja")
+    t = Transcript(scenario=sc.id, turns=[Turn(role="customer", text=sc.opening[0]),
+                                          Turn(role="trainee", text="少々お待ちください。")])
+    need = next(n for n in sc.hidden_needs if n.id == "wedding-deadline")
+    doc = json.loads(answer({"empathy": 0, "unspoken_needs": 0, "wait_time": 0}))
+    doc["criteria"]["unspoken_needs"]["feedback"] = f"ご用途を伺いましょう。{need.disclosure[0]}"
+    srv.script(json.dumps(doc, ensure_ascii=False))
+    card = run(judge_for(srv, rubric), t)
+    assert card.criterion("unspoken_needs").feedback == "ご用途を伺いましょう。"

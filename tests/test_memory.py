@@ -151,3 +151,14 @@ def test_the_llm_prompt_carries_the_memory() -> None:
     customer = LLMCustomer(LLMSettings(base_url="http://127.0.0.1:9", model="m"))
     messages = customer.build_messages(sc, step, [], 0, customer.guard(sc))
     assert "12:30" in messages[0]["content"] and "promised" in messages[0]["content"]
+
+
+def test_the_web_card_lists_points_and_hides_phrases_naming_a_hidden_need() -> None:
+    from simulator.web.render import score_html
+
+    sc = CATALOG.scenario("catalog-bride-en")
+    played = play(sc, steps(WEAK["en"]))
+    card = SCORER.score(played.transcript, sc)
+    page = score_html(card, CATALOG.rubric("default"), sc, "en", turns=played.transcript.turns)
+    assert "sim-try-next" in page
+    assert leaks(sc, played.transcript, page) == []

@@ -14,7 +14,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel
 
-from simulator.models import Rubric, Scenario, ScoreCard, Turn
+from simulator.models import Rubric, Scenario, ScoreCard, Transcript, Turn
+from simulator.scoring.hidden import leaks
 from simulator.web.i18n import t
 
 MAX_MESSAGE_CHARS = 2000
@@ -129,8 +130,12 @@ def _criterion_title(rubric: Rubric | None, cid: str, lang: str) -> str:
 
 
 def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None, lang: str,
-               overrides: dict[str, int] | None = None) -> str:
-    """Total, per-criterion score with feedback, model phrases and flags, all escaped."""
+               overrides: dict[str, int] | None = None, turns: list[Turn] | None = None) -> str:
+    """Total, per-criterion score with feedback, model phrases and flags, all escaped.
+
+    Model phrases that name a hidden need's facts are shown only when `turns` (the conversation)
+    said them: without the conversation, none that names one."""
+    said = Transcript(scenario=card.scenario, turns=turns or [])
     parts = [f"<div class='sim-card'><div class='sim-total'>{t('total', lang)}: "
              f"<b id='sim-total'>{card.total:.1f}</b> / 100 "
              f"<span class='sim-judge'>({safe(card.judge)})</span></div>"]
@@ -141,9 +146,15 @@ def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None
         bar = "".join("●" if i < c.score else "○" for i in range(c.max))
         parts.append(f"<div class='sim-crit' data-criterion='{safe(c.id)}'><h4>{safe(title)} "
                      f"<span class='sim-dots'>{bar}</span> {c.score}/{c.max}{over_txt}</h4>")
-        if c.feedback:
+        if c.went_well or c.try_next:  # good points and next steps as two lists
+            for key, items in (("went_well", c.went_well), ("try_next", c.try_next)):
+                if items:
+                    lis = "".join(f"<li>{safe(x)}</li>" for x in items)
+                    parts.append(f"<div class='sim-{key.replace('_', '-')}'><b>{t(key, lang)}:</b><ul>{lis}</ul></div>")
+        elif c.feedback:
             parts.append(f"<p class='sim-feedback'>{safe(c.feedback)}</p>")
-        phrases = scenario.model_phrases.get(c.id, []) if scenario is not None else []
+        phrases = [p for p in (scenario.model_phrases.get(c.id, []) if scenario is not None else [])
+                   if not leaks(p, scenario, said)]
         if phrases:
             items = "".join(f"<li>{safe(p)}</li>" for p in phrases[:3])
             parts.append(f"<div class='sim-phrases'><b>{t('model_phrases', lang)}:</b><ul>{items}</ul></div>")
