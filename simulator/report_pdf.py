@@ -85,7 +85,10 @@ def _session(pdf: _Pdf, s: SessionSection, L: dict[str, str]) -> None:
             sup = f"{fmt_score(r.supervisor)} / {r.max}" if r.supervisor is not None else "–"
             if r.supervisor_name:
                 sup += f"\n{r.supervisor_name}: {r.supervisor_comment}"
-            fb = r.feedback + "".join(f"\n{L['evidence']} #{e.turn}: 「{e.quote}」" for e in r.evidence)
+            # Good points and next steps as two lists, like the HTML report (the paragraph when none).
+            fb = "\n".join([*(f"{L['went_well']}: {x}" for x in r.went_well),
+                             *(f"{L['try_next']}: {x}" for x in r.try_next)]) or r.feedback
+            fb += "".join(f"\n{L['evidence']} #{e.turn}: 「{e.quote}」" for e in r.evidence)
             rows.append([r.title, f"{fmt_score(r.ai)} / {r.max}", sup, fb])
         pdf.grid([L["criterion"], L["ai"], L["supervisor"], L["feedback"]], rows, [38, 15, 40, 87])
     pdf.heading(L["transcript"], 11)

@@ -46,10 +46,11 @@ def steps(lines: list[str]) -> list[tuple[int, str]]:
 def scripts(sc: Scenario) -> dict[str, list[str]]:
     ex = {e.label: [t.text for t in e.turns if t.role == "trainee"] for e in sc.examples}
     return {"weak": ex.get("weak", WEAK[sc.language]), "strong": ex.get("strong", []),
+            "mixed": ex.get("mixed", WEAK[sc.language]),
             "adversarial": ADVERSARIAL[sc.language], "plain-weak": WEAK[sc.language]}
 
 
-CASES = [(sid, kind) for sid in sorted(CATALOG.scenarios) for kind in ("weak", "strong", "adversarial", "plain-weak")]
+CASES = [(sid, kind) for sid in sorted(CATALOG.scenarios) for kind in ("weak", "mixed", "strong", "adversarial", "plain-weak")]
 
 
 @pytest.mark.parametrize(("sid", "kind"), CASES)
