@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = {lang: [e.text for e in load_corpus(lang)] for lang in ("ja", "en")}
     rng = random.Random(args.seed)
     totals: Counter[str] = Counter()
+    by_lang: dict[str, Counter[str]] = {}
     examples: dict[str, list[str]] = {"repeats": [], "re_requests": [], "leaks": []}
     started = time.perf_counter()
     print(f"{'scenario':<22} {'sessions':>8} {'turns':>6} {'repeats':>8} {'re-req':>7} {'leaks':>6}")
@@ -70,11 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{sid:<22} {row['sessions']:>8} {row['turns']:>6} {row['repeats']:>8} {row['re_requests']:>7} "
               f"{row['leaks']:>6}")
         totals.update(row)
+        by_lang.setdefault(sc.language, Counter()).update(row)
     print(f"{'all':<22} {totals['sessions']:>8} {totals['turns']:>6} {totals['repeats']:>8} "
           f"{totals['re_requests']:>7} {totals['leaks']:>6}   ({time.perf_counter() - started:.0f} s)")
     for key, items in examples.items():
         for x in items[:5]:
             print(f"  {key}: {x}")
+    for lang, c in sorted(by_lang.items()):
+        print(f"{lang}: {c['sessions']} sessions, repeats / re-requests / leaks: "
+              f"{c['repeats']} / {c['re_requests']} / {c['leaks']}")
     print(f"repeats / re-requests / leaks: {totals['repeats']} / {totals['re_requests']} / {totals['leaks']}")
     return 0 if totals["repeats"] == totals["re_requests"] == totals["leaks"] == 0 else 1
 
