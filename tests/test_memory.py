@@ -163,3 +163,12 @@ def test_the_web_card_lists_points_and_hides_phrases_naming_a_hidden_need() -> N
     page = score_html(card, CATALOG.rubric("default"), sc, "en", turns=played.transcript.turns)
     assert "sim-try-next" in page
     assert leaks(sc, played.transcript, page) == []
+
+
+def test_an_email_customer_refers_back_to_her_order_number() -> None:
+    """Told inside a combined e-mail reply, the fact is remembered all the same."""
+    sc, s = start("apple-email-en")
+    r = ENGINE.next_message(sc, "Thank you for your e-mail. Could you tell me your order number?", s)
+    assert r.state.memory.told_facts
+    r2 = ENGINE.next_message(sc, "Could you tell me your order number, please?", r.state)
+    assert r2.turn.text.startswith(("Like I said", "As I mentioned", "I did say")), r2.turn.text

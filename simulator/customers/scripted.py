@@ -48,6 +48,7 @@ class Candidate(BaseModel):
     kind: ReplyKind
     lines: list[str]
     needs: list[str] = Field(default_factory=list)  # the hidden needs this line discloses
+    facts: list[str] = Field(default_factory=list)  # the facts this line tells (she remembers telling them)
     ends: Literal["trainee", "customer", "max_turns"] | None = None
 
 
@@ -165,7 +166,7 @@ class ScriptedCustomer:
         promised = state.model_copy(update={"promises": [*state.promises, *promises]})
         answered = bool(recall.live_promises(promised, reading.clock_seconds))
         fresh = lambda xs: recall.usable(xs, lang, state.memory, answered_time=answered, trainee_text=message)  # noqa: E731
-        cands, told = self._candidates(scenario, reading, promised, rng)
+        cands = self._candidates(scenario, reading, promised, rng)
         cand, line = _pick(rng, cands, fresh, lang)
         prefixes: list[str] = []  # said before the line: recorded, so none is said twice either
         # A concrete promise is acknowledged with its time (in her words, not the trainee's).
@@ -181,7 +182,7 @@ class ScriptedCustomer:
         if announce and not cand.ends and cand.kind != "late_reply":  # a late reply already says it
             text = _join(lang, *announce, text)
         noted = [p.turn for p in recall.overdue(state, reading.clock_seconds)] if cand.kind == "overdue" else []
-        memory = recall.remember(state.memory, reading, index, facts=told if cand.kind in ("fact", "refer_back") else [],
+        memory = recall.remember(state.memory, reading, index, facts=cand.facts,
                                  said=[*prefixes, line, text], acknowledged=[p.turn for p in ack], overdue_noted=noted)
         update["memory"] = memory
         revealed = list(state.revealed_needs)
@@ -236,9 +237,9 @@ class ScriptedCustomer:
         return out
 
     def _candidates(self, scenario: Scenario, reading: Reading, state: CustomerState,
-                    rng: random.Random) -> tuple[list[Candidate], list[str]]:
-        """Every line kind that applies, highest priority first (the first fresh one wins), and
-        the ids of the facts those lines tell. `state` already holds this message's promises."""
+                    rng: random.Random) -> list[Candidate]:
+        """Every line kind that applies, highest priority first (the first fresh one wins).
+        `state` already holds this message's promises."""
         r = scenario.replies
         lang = scenario.language
         end = scenario.end
@@ -254,7 +255,6 @@ class ScriptedCustomer:
         asked = [f for f in scenario.facts if reading.question and any_holds(scenario, f.asked_by, reading, state)]
         # What she already told is referred back to, not recited as if new ("like I said…").
         new = [f for f in asked if f.id not in state.memory.told_facts]
-        told = [f.id for f in (new or asked)]
         facts = [f.text for f in new]
         again = recall.refer_back(lang, [f.text for f in asked]) if asked and not new else []
         # Asked again about a need she already told: she refers back (another of its variants).
@@ -266,7 +266,7 @@ class ScriptedCustomer:
             # An e-mail reply answers every question of the mail at once: facts, then each need.
             said = [rng.choice(c.lines) for c in reveal]
             reveal.insert(0, Candidate(kind="disclosure", lines=[_join(scenario.language, *facts, *said)],
-                                       needs=[n for c in reveal for n in c.needs]))
+                                       needs=[n for c in reveal for n in c.needs], facts=[f.id for f in new]))
 
         # 1. The trainee closes (the scenario's `trainee_closing`). A customer who never hangs up
         #    first ends on anything in it but a plain goodbye ("closes"), which ends the call only
@@ -274,17 +274,17 @@ class ScriptedCustomer:
         bye = farewell(scenario, reading.message)
         offer = any(h != "closes" for h in bye.hits) or reading.has("offers_hang_up_first")
         if bye.hits and (end.customer_hangs_up_first or offer or not open_needs):
-            return [Candidate(kind="closing", lines=_closing(scenario, state, reading.mood), ends="trainee")], []
+            return [Candidate(kind="closing", lines=_closing(scenario, state, reading.mood), ends="trainee")]
         if bye.goodbye and not end.customer_hangs_up_first and scenario.channel != "email":
             out.extend(reveal)
             out.append(Candidate(kind="waiting_for_close", lines=r.waiting_for_close or r.filler))
-            return out + [Candidate(kind="filler", lines=r.filler)], []
+            return out + [Candidate(kind="filler", lines=r.filler)]
         # The customer hangs up: too upset, or the contact has run its length.
         if end.ends_when_mood_below is not None and reading.mood < end.ends_when_mood_below:
             cold = r.hangs_up or recall.lines("cold_closing", lang)
-            return [Candidate(kind="hang_up", lines=cold, ends="customer")], []
+            return [Candidate(kind="hang_up", lines=cold, ends="customer")]
         if state.turn + 1 >= end.max_turns:
-            return [Candidate(kind="closing", lines=_closing(scenario, state, reading.mood), ends="max_turns")], []
+            return [Candidate(kind="closing", lines=_closing(scenario, state, reading.mood), ends="max_turns")]
         # 2. A promise whose time has passed: she says so before anything else.
         late_promises = recall.overdue(state, reading.clock_seconds)
         if late_promises:
@@ -298,9 +298,9 @@ class ScriptedCustomer:
         # 4. Facts asked for, said together in file order (one question may ask several). Only a
         #    question draws a fact: "I'll send it by courier" is no question about the courier.
         if facts:
-            out.append(Candidate(kind="fact", lines=[_join(lang, *facts)]))
+            out.append(Candidate(kind="fact", lines=[_join(lang, *facts)], facts=[f.id for f in new]))
         if again:
-            out.append(Candidate(kind="refer_back", lines=again))
+            out.append(Candidate(kind="refer_back", lines=again, facts=[f.id for f in asked]))
         # Congratulations are thanked for before anything about how the trainee said it.
         if reading.has("congratulates"):
             out.append(Candidate(kind="thanks", lines=recall.lines("thanks", lang)))
@@ -322,7 +322,7 @@ class ScriptedCustomer:
         out.append(Candidate(kind="filler", lines=r.filler))
         pool = [*r.filler, *r.acknowledged, *r.question, *r.reassured, *r.concrete_time]
         out.append(Candidate(kind="filler", lines=pool))
-        return out, told
+        return out
 
 
 def _prefix(rng: random.Random, options: list[str], state: CustomerState) -> str:
