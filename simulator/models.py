@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.conversation import Memory
+
 Language = Literal["ja", "en"]
 Channel = Literal["phone", "chat", "email"]
 Difficulty = Literal["easy", "medium", "hard"]
@@ -366,6 +368,7 @@ class CustomerState(BaseModel):
     seed: int = 0
     hold_seconds: int = 0
     trainee_turns: int = Field(default=0, description="trainee messages so far (transcript index of promises)")
+    memory: Memory = Field(default_factory=Memory, description="what was asked, told, offered and confirmed")
 
 
 class Session(Transcript):

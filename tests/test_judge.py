@@ -17,7 +17,7 @@ import pytest
 from tests.fake_openai import FakeOpenAI, Fault
 from simulator.llm import LLMConfigError, LLMSettings, make_client
 from simulator.loading import default_catalog, load_rubric
-from simulator.models import Rubric, ScoreCard, Transcript
+from simulator.models import Rubric, ScoreCard, Transcript, Turn
 from simulator.scoring import HeuristicScorer, make_scorer
 from simulator.scoring.card import scorer_name
 from simulator.scoring.judge import FABRICATED_FLAG, FALLBACK_FLAG, LLMJudge, response_schema
@@ -236,3 +236,28 @@ def test_judges_lists_become_the_cards_lists(srv: FakeOpenAI, rubric: Rubric) ->
     assert c.feedback == "「ご心配でしたよね」— 気持ちを言葉にできています 状況も受け止めて言い返しましょう"
     assert {"went_well", "try_next"} <= set(response_schema(rubric)["properties"]["criteria"]["properties"]
                                             ["empathy"]["required"])
+
+
+def test_a_judge_without_feedback_says_so_not_heuristic_praise(srv: FakeOpenAI, rubric: Rubric) -> None:
+    """One voice per card: no 'Went well' borrowed from the heuristic beside the judge's 0/4."""
+    doc = json.loads(answer({"empathy": 0, "unspoken_needs": 0, "wait_time": 0}))
+    for c in doc["criteria"].values():
+        c["feedback"] = ""
+    srv.script(json.dumps(doc, ensure_ascii=False))
+    card = run(judge_for(srv, rubric), load(STRONG))
+    for c in card.criteria:
+        assert c.feedback == "AI採点者はこの項目にフィードバックを返しませんでした。"
+        assert c.went_well == [] and c.try_next == []
+
+
+def test_judge_feedback_never_tells_a_need_that_stayed_hidden(srv: FakeOpenAI, rubric: Rubric) -> None:
+    """The judge read the answer key; a sentence of its feedback naming a hidden need is dropped."""
+    sc = default_catalog().scenario("catalog-bride-ja")
+    t = Transcript(scenario=sc.id, turns=[Turn(role="customer", text=sc.opening[0]),
+                                          Turn(role="trainee", text="少々お待ちください。")])
+    need = next(n for n in sc.hidden_needs if n.id == "wedding-deadline")
+    doc = json.loads(answer({"empathy": 0, "unspoken_needs": 0, "wait_time": 0}))
+    doc["criteria"]["unspoken_needs"]["feedback"] = f"ご用途を伺いましょう。{need.disclosure[0]}"
+    srv.script(json.dumps(doc, ensure_ascii=False))
+    card = run(judge_for(srv, rubric), t)
+    assert card.criterion("unspoken_needs").feedback == "ご用途を伺いましょう。"

@@ -439,17 +439,27 @@ def test_exact_session_json_on_the_fixture(tmp_path: Path) -> None:
             c("How long will that be?", "10:02:00"),
             c("Um... hello? Are you still there?", "10:02:45"),  # said during the 45 s hold
             t("Thank you for waiting. I will ship it today by 10:04.", "10:02:45"),
-            c("All right, I'll wait until then.", "10:03:45"),
+            c("By 10:04… All right, I'll wait until then.", "10:03:45"),  # the promise acknowledged with its time
             t("May I hang up first?", "10:03:45"),
-            c("Thanks so much. Bye.", "10:04:45"),
+            c("I'll expect it by 10:04. Thanks so much. Bye.", "10:04:45"),
         ],
         "state": {
             "revealed_needs": [], "mood": 0.2, "clock": "10:04:45", "turn": 6,
             "ended": True, "ended_by": "trainee",
             "promises": [{"turn": 3, "text": "a moment", "due": None, "concrete": False},
                          {"turn": 6, "text": "today by 10:04", "due": "10:04:00", "concrete": True}],
-            "volunteered_needs": [], "passed_events": [], "last_reply": "Thanks so much. Bye.",
+            "volunteered_needs": [], "passed_events": [],
+            "last_reply": "I'll expect it by 10:04. Thanks so much. Bye.",
             "seed": 3, "hold_seconds": 45, "trainee_turns": 4,
+            "memory": {
+                "asked": [{"turn": 8, "act": "question", "intent": None}], "offered": [], "confirmed": [],
+                "told_facts": [],
+                "said": ["Thank you. I was anxious about it.", "How long will that be?",
+                         "Um... hello? Are you still there?", "By 10:04…", "All right, I'll wait until then.",
+                         "By 10:04… All right, I'll wait until then.",
+                         "I'll expect it by 10:04. Thanks so much. Bye."],
+                "acknowledged": [6], "overdue_noted": [], "congratulated": False,
+            },
         },
     }
 

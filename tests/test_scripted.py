@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.customers import ContactEndedError, ScriptedCustomer, collect, make_backend
+from simulator.customers import recall
 from simulator.customers.scripted import split_chunks
 from simulator.loading import load_scenario
 from simulator.models import CustomerState, EndRules, Scenario
@@ -57,7 +58,7 @@ def test_exact_transcript_model_path(scn: Scenario) -> None:
         ("trainee", "", MODEL_PATH[2]),
         ("customer", "10:03:00", "Actually... it's for my daughter's birthday on Thursday."),
         ("trainee", "", MODEL_PATH[3]),
-        ("customer", "10:04:00", "All right, I'll wait until then."),
+        ("customer", "10:04:00", "10:05, then… All right, I'll wait until then."),
         ("trainee", "", MODEL_PATH[4]),
         ("customer", "10:05:00", "Right..."),  # a plain goodbye: she lingers, a need is still unsaid
     ]
@@ -202,7 +203,8 @@ def test_mood_rules_clamp_and_hang_up(scn: Scenario) -> None:
     s = scn.model_copy(update={"end": EndRules(ends_when_mood_below=-0.5, customer_hangs_up_first=False)})
     transcript, state = play(s, ["Please wait shortly.", "Please wait a moment."])
     assert state.ended and state.ended_by == "customer" and state.mood == -0.6
-    assert transcript[-1][2] in s.replies.closing
+    # At mood -0.6 she does not close with "thanks so much": a curt goodbye.
+    assert transcript[-1][2] in recall.lines("cold_closing", "en")
 
 
 def test_reveal_condition_needs_mood(scn: Scenario) -> None:

@@ -34,6 +34,7 @@ from langchain_core.messages import (AIMessage, BaseMessage, HumanMessage, conve
                                      merge_message_runs, trim_messages)
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
+from simulator.customers import recall
 from simulator.customers.base import CustomerReply, ReplyEvent
 from simulator.customers.guard import OutputGuard, fold, guard_for
 from simulator.customers.scripted import ScriptedCustomer, ScriptedStep
@@ -326,6 +327,7 @@ class LLMCustomer:
             "hold": frag["hold"].format(seconds=hold_seconds) if hold_seconds else "",
             "revealed": "\n".join(revealed_lines) or frag["none_revealed"],
             "this_turn": "\n".join(this_turn),
+            "memory": guard.redact(recall.summary(state, scenario), revealed) or frag["memory_none"],
             "length_rule": frag[length_key].format(name=p.name),
         }
         chat: list[BaseMessage] = []

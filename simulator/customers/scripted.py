@@ -8,19 +8,22 @@ its decision is also exposed as a typed `ScriptedStep` (which line kind won, wha
 One step: the trainee speaks after the hold (clock + hold); clock events passed by then are
 recorded; the message is read at that time (intents, time expressions); promises are recorded;
 mood rules apply; then the reply is picked by priority (see `_candidates`) and the clock moves
-on by seconds_per_turn. A reply never repeats the previous one verbatim: a kind whose every
-variant equals the last reply yields to the next kind down.
+on by seconds_per_turn. The customer remembers (`state.memory`, see recall.py): a reply never
+repeats one of her lines of this session, never asks again for a time or a confirmation she was
+given, never echoes a word the trainee did not say; a kind with no such line left yields to the
+next kind down.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from simulator.customers import recall
 from simulator.customers.base import CustomerReply, ReplyEvent
 from simulator.customers.rules import (Reading, any_holds, farewell, mood_after, read_message,
                                        signals_match)
@@ -34,7 +37,7 @@ MAX_MESSAGE_CHARS = 5000  # bounds the regex work per message; the UIs cap lower
 ReplyKind = Literal[
     "opening", "closing", "hang_up", "waiting_for_close", "hold_uneasy", "hold_long", "disclosure",
     "late_reply", "fact", "vague_wait", "policy", "rote_apology", "acknowledged", "concrete_time",
-    "reassured", "question", "volunteer", "filler", "announce", "silent"]
+    "reassured", "question", "volunteer", "filler", "announce", "silent", "thanks", "overdue", "refer_back"]
 
 
 class ContactEndedError(ValueError):
@@ -45,6 +48,7 @@ class Candidate(BaseModel):
     kind: ReplyKind
     lines: list[str]
     needs: list[str] = Field(default_factory=list)  # the hidden needs this line discloses
+    facts: list[str] = Field(default_factory=list)  # the facts this line tells (she remembers telling them)
     ends: Literal["trainee", "customer", "max_turns"] | None = None
 
 
@@ -68,15 +72,19 @@ def _join(language: str, *parts: str) -> str:
     return sep.join(p for p in parts if p)
 
 
-def _pick(rng: random.Random, cands: list[Candidate], last: str) -> tuple[Candidate, str]:
-    """First candidate with a variant different from the last reply; endings always speak."""
+def _pick(rng: random.Random, cands: list[Candidate], fresh: Callable[[list[str]], list[str]],
+          language: str) -> tuple[Candidate, str]:
+    """First candidate with a line she may still say (`fresh`); endings always speak. When every
+    line is spent, two fillers said together make a new one (a 30-turn call can exhaust a pack)."""
     for c in cands:
-        fresh = [x for x in c.lines if x != last]
-        if fresh:
-            return c, rng.choice(fresh)
+        ok = fresh(c.lines)
+        if ok:
+            return c, rng.choice(ok)
         if c.ends and c.lines:
             return c, rng.choice(c.lines)
-    raise AssertionError("unreachable: filler and the all-lines pool come last")
+    fillers = next((c for c in reversed(cands) if c.kind == "filler"), cands[-1])
+    pairs = fresh([_join(language, a, b) for a in fillers.lines for b in fillers.lines if a != b])
+    return fillers, rng.choice(pairs or fillers.lines)
 
 
 class ScriptedCustomer:
@@ -153,11 +161,30 @@ class ScriptedCustomer:
         update.update(mood=mood, trainee_turns=state.trainee_turns + 1,
                       promises=[*state.promises, *promises])
 
+        lang = scenario.language
         rng = _rng(state)
-        cand, text = _pick(rng, self._candidates(scenario, reading, state, rng), state.last_reply)
+        promised = state.model_copy(update={"promises": [*state.promises, *promises]})
+        answered = bool(recall.live_promises(promised, reading.clock_seconds))
+        fresh = lambda xs: recall.usable(xs, lang, state.memory, answered_time=answered, trainee_text=message)  # noqa: E731
+        cands = self._candidates(scenario, reading, promised, rng)
+        cand, line = _pick(rng, cands, fresh, lang)
+        prefixes: list[str] = []  # said before the line: recorded, so none is said twice either
+        # A concrete promise is acknowledged with its time (in her words, not the trainee's).
+        ack = [p for p in promises if p.due]
+        if ack and not cand.ends and cand.kind not in ("overdue", "late_reply"):
+            prefixes.append(_prefix(rng, recall.lines("promise_ack", lang, time=recall.say_time(ack[-1].due or "", lang)),
+                                    state))
+        # Congratulations are thanked for, whatever else the reply says.
+        if reading.has("congratulates") and not cand.ends and cand.kind != "thanks":
+            prefixes.insert(0, _prefix(rng, recall.lines("thanks", lang), state))
+        text = _join(lang, *prefixes, line)
         announce = [e.announce for e in passed if e.announce]
         if announce and not cand.ends and cand.kind != "late_reply":  # a late reply already says it
-            text = _join(scenario.language, *announce, text)
+            text = _join(lang, *announce, text)
+        noted = [p.turn for p in recall.overdue(state, reading.clock_seconds)] if cand.kind == "overdue" else []
+        memory = recall.remember(state.memory, reading, index, facts=cand.facts,
+                                 said=[*prefixes, line, text], acknowledged=[p.turn for p in ack], overdue_noted=noted)
+        update["memory"] = memory
         revealed = list(state.revealed_needs)
         volunteered = list(state.volunteered_needs)
         revealed.extend(cand.needs)
@@ -182,14 +209,19 @@ class ScriptedCustomer:
             return ScriptedStep(reply=CustomerReply(turn=None, state=state.model_copy(update=update)),
                                 kind="silent", passed_events=ids)
         if state.turn + 1 >= scenario.end.max_turns:  # this reaction is the contact's last turn
-            cands = [Candidate(kind="closing", lines=scenario.replies.closing, ends="max_turns")]
+            cands = [Candidate(kind="closing", lines=_closing(scenario, state), ends="max_turns")]
             announce = []
         elif cands:
             cands.append(Candidate(kind="filler", lines=scenario.replies.filler))
-        cand, text = (_pick(_rng(state), cands, state.last_reply) if cands
+        lang = scenario.language
+        answered = bool(recall.live_promises(state, parse_clock(str(update["clock"]))))
+        fresh = lambda xs: recall.usable(xs, lang, state.memory, answered_time=answered, trainee_text="")  # noqa: E731
+        cand, line = (_pick(_rng(state), cands, fresh, lang) if cands
                       else (Candidate(kind="announce", lines=[]), ""))
-        text = _join(scenario.language, *announce, text)
-        update.update(turn=state.turn + 1, last_reply=text, ended=cand.ends is not None, ended_by=cand.ends)
+        text = _join(lang, *announce, line)
+        memory = state.memory.model_copy(update={"said": [*state.memory.said, *dict.fromkeys(x for x in (line, text) if x)]})
+        update.update(turn=state.turn + 1, last_reply=text, ended=cand.ends is not None, ended_by=cand.ends,
+                      memory=memory)
         turn = Turn(role="customer", text=text, at=str(update["clock"]), source="scripted")
         return ScriptedStep(reply=CustomerReply(turn=turn, state=state.model_copy(update=update)),
                             kind=cand.kind, passed_events=ids)
@@ -206,8 +238,10 @@ class ScriptedCustomer:
 
     def _candidates(self, scenario: Scenario, reading: Reading, state: CustomerState,
                     rng: random.Random) -> list[Candidate]:
-        """Every line kind that applies, highest priority first (the first fresh one wins)."""
+        """Every line kind that applies, highest priority first (the first fresh one wins).
+        `state` already holds this message's promises."""
         r = scenario.replies
+        lang = scenario.language
         end = scenario.end
         out: list[Candidate] = []
         open_needs = [n for n in scenario.hidden_needs if n.id not in state.revealed_needs]
@@ -218,14 +252,21 @@ class ScriptedCustomer:
                 and signals_match(scenario, n.acted_on_by, reading.message)]
         reveal = [Candidate(kind="disclosure", lines=n.disclosure, needs=[n.id]) for n in open_needs
                   if n not in late and any_holds(scenario, n.reveal_when, reading, state)]
-        facts = [f.text for f in scenario.facts
-                 if reading.question and any_holds(scenario, f.asked_by, reading, state)]
-        facts = [t for t in facts if t not in state.last_reply] or facts  # don't restate what she just said
+        asked = [f for f in scenario.facts if reading.question and any_holds(scenario, f.asked_by, reading, state)]
+        # What she already told is referred back to, not recited as if new ("like I said…").
+        new = [f for f in asked if f.id not in state.memory.told_facts]
+        facts = [f.text for f in new]
+        again = recall.refer_back(lang, [f.text for f in asked]) if asked and not new else []
+        # Asked again about a need she already told: she refers back (another of its variants).
+        for n in scenario.hidden_needs:
+            if n.id in state.revealed_needs and any_holds(scenario, n.reveal_when, reading, state):
+                unsaid = [d for d in n.disclosure if not any(d in x for x in state.memory.said)] or n.disclosure
+                again.extend(x for line in unsaid for x in recall.refer_back(lang, [line]))
         if scenario.channel == "email" and (len(reveal) > 1 or (reveal and facts)):
             # An e-mail reply answers every question of the mail at once: facts, then each need.
             said = [rng.choice(c.lines) for c in reveal]
             reveal.insert(0, Candidate(kind="disclosure", lines=[_join(scenario.language, *facts, *said)],
-                                       needs=[n for c in reveal for n in c.needs]))
+                                       needs=[n for c in reveal for n in c.needs], facts=[f.id for f in new]))
 
         # 1. The trainee closes (the scenario's `trainee_closing`). A customer who never hangs up
         #    first ends on anything in it but a plain goodbye ("closes"), which ends the call only
@@ -233,17 +274,23 @@ class ScriptedCustomer:
         bye = farewell(scenario, reading.message)
         offer = any(h != "closes" for h in bye.hits) or reading.has("offers_hang_up_first")
         if bye.hits and (end.customer_hangs_up_first or offer or not open_needs):
-            return [Candidate(kind="closing", lines=r.closing, ends="trainee")]
+            return [Candidate(kind="closing", lines=_closing(scenario, state, reading.mood), ends="trainee")]
         if bye.goodbye and not end.customer_hangs_up_first and scenario.channel != "email":
             out.extend(reveal)
             out.append(Candidate(kind="waiting_for_close", lines=r.waiting_for_close or r.filler))
             return out + [Candidate(kind="filler", lines=r.filler)]
         # The customer hangs up: too upset, or the contact has run its length.
         if end.ends_when_mood_below is not None and reading.mood < end.ends_when_mood_below:
-            return [Candidate(kind="hang_up", lines=r.hangs_up or r.closing, ends="customer")]
+            cold = r.hangs_up or recall.lines("cold_closing", lang)
+            return [Candidate(kind="hang_up", lines=cold, ends="customer")]
         if state.turn + 1 >= end.max_turns:
-            return [Candidate(kind="closing", lines=r.closing, ends="max_turns")]
-        # 2. A hidden need whose reveal condition holds (phone and chat: one at a time).
+            return [Candidate(kind="closing", lines=_closing(scenario, state, reading.mood), ends="max_turns")]
+        # 2. A promise whose time has passed: she says so before anything else.
+        late_promises = recall.overdue(state, reading.clock_seconds)
+        if late_promises:
+            due = recall.say_time(late_promises[0].due or "", lang)
+            out.append(Candidate(kind="overdue", lines=recall.lines("overdue", lang, time=due)))
+        # 3. A hidden need whose reveal condition holds (phone and chat: one at a time).
         out.extend(reveal)
         # 3. Too late for a need's solution.
         out.extend(Candidate(kind="late_reply", lines=n.late_reply,
@@ -251,7 +298,12 @@ class ScriptedCustomer:
         # 4. Facts asked for, said together in file order (one question may ask several). Only a
         #    question draws a fact: "I'll send it by courier" is no question about the courier.
         if facts:
-            out.append(Candidate(kind="fact", lines=[_join(scenario.language, *facts)]))
+            out.append(Candidate(kind="fact", lines=[_join(lang, *facts)], facts=[f.id for f in new]))
+        if again:
+            out.append(Candidate(kind="refer_back", lines=again, facts=[f.id for f in asked]))
+        # Congratulations are thanked for before anything about how the trainee said it.
+        if reading.has("congratulates"):
+            out.append(Candidate(kind="thanks", lines=recall.lines("thanks", lang)))
         # 5-11. How the trainee said it.
         flags: list[tuple[bool, ReplyKind, list[str]]] = [
             (reading.vague_wait, "vague_wait", r.vague_wait),
@@ -271,6 +323,26 @@ class ScriptedCustomer:
         pool = [*r.filler, *r.acknowledged, *r.question, *r.reassured, *r.concrete_time]
         out.append(Candidate(kind="filler", lines=pool))
         return out
+
+
+def _prefix(rng: random.Random, options: list[str], state: CustomerState) -> str:
+    """One of `options` she has not said yet (none left: nothing)."""
+    fresh = [x for x in options if x not in state.memory.said]
+    return rng.choice(fresh) if fresh else ""
+
+
+def _closing(scenario: Scenario, state: CustomerState, mood: float | None = None) -> list[str]:
+    """Her goodbye follows her mood and what was promised: curt when upset, and a promise still
+    to be kept is named with its time ("so by 12:30, then")."""
+    lang = scenario.language
+    mood = state.mood if mood is None else mood
+    if mood <= recall.COLD_MOOD:
+        return recall.lines("cold_closing", lang)
+    live = [p for p in recall.live_promises(state, parse_clock(state.clock)) if p.due]
+    if not live:
+        return scenario.replies.closing
+    then = recall.lines("closing_promise", lang, time=recall.say_time(live[-1].due or "", lang))
+    return [_join(lang, a, b) for a, b in zip(then * len(scenario.replies.closing), scenario.replies.closing)]
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?…、,.])")

@@ -21,7 +21,7 @@ class Finding:
     key: str
     turn: int | None = None
     quote: str = ""
-    detail: str = ""  # e.g. a hidden need's `solution`, or the stale clock time
+    detail: str = ""  # e.g. the intent ids of a move to try, or the stale clock time
 
 
 @dataclass(slots=True)
@@ -48,22 +48,13 @@ def total(rubric: Rubric, scores: dict[str, int]) -> float:
     return round(value, 1)
 
 
-@dataclass
-class Feedback:
-    """Coaching feedback as lists (what went well, what to try next) and as the one paragraph
-    the score card has always carried (`text`: each point with its lead-in, in order)."""
-
-    went_well: list[str] = field(default_factory=list)
-    try_next: list[str] = field(default_factory=list)
-    text: str = ""
-
-
-def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: Feedback) -> CriterionScore:
+def criterion_score(criterion: Criterion, analysis: Analysis, language: str, feedback: str,
+                    went_well: list[str] | None = None, try_next: list[str] | None = None) -> CriterionScore:
     descriptor = criterion.levels[analysis.level].descriptor.get(language)
     fired = "; ".join(analysis.fired) if analysis.fired else ("何も検出されず" if language == "ja" else "nothing detected")
     explanation = f"{descriptor} [{fired}; points {analysis.points:.1f}]"
     return CriterionScore(id=criterion.id, score=analysis.level, evidence=analysis.evidence,
-                          feedback=feedback.text, went_well=feedback.went_well, try_next=feedback.try_next,
+                          feedback=feedback, went_well=list(went_well or []), try_next=list(try_next or []),
                           explanation=explanation, flags=list(analysis.flags))
 
 

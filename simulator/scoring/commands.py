@@ -69,7 +69,12 @@ def render_markdown(card: ScoreCard, rubric: Rubric, language: str) -> str:
              "| criterion | score |", "| --- | --- |"]
     lines += [f"| {titles.get(c.id, c.id)} | {c.score} / {c.max} |" for c in card.criteria]
     for c in card.criteria:
-        lines += ["", f"## {titles.get(c.id, c.id)}: {c.score} / {c.max}", "", c.feedback, ""]
+        lines += ["", f"## {titles.get(c.id, c.id)}: {c.score} / {c.max}", ""]
+        if not (c.went_well or c.try_next):  # an LLM judge's own paragraph
+            lines += [c.feedback, ""]
+        for label, items in ((("良かった点", "Went well"), c.went_well), (("次に試すこと", "Try next"), c.try_next)):
+            if items:  # good points and next steps as separate lists
+                lines += [f"**{label[0] if language == 'ja' else label[1]}**", *(f"- {x}" for x in items), ""]
         lines += [f"- turn {e.turn}: 「{e.quote}」" if language == "ja" else f"- turn {e.turn}: \"{e.quote}\""
                   for e in c.evidence]
         if c.explanation:

@@ -1,10 +1,19 @@
 """Coaching feedback from an analysis: what went well (quoted), what to try next (with a model
-phrase from the scenario), in the transcript's language."""
+phrase from the scenario), in the transcript's language.
+
+Only what the trainee could know is used: their own words, the brief, fixed coaching wording.
+A need that stayed hidden is coached as the MOVE that draws it out ("ask what it is for"), from
+the need's `drawn_out_by` intents, never from its description or solution; rubric rule ids are
+turned into moves, never shown raw."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
 from simulator.models import Criterion, Scenario
-from simulator.scoring.card import Analysis, Feedback, Finding
+from simulator.scoring.card import Analysis, Finding
 
 # key -> (ja, en). Good ones praise a quote; "try" ones say what to do next.
 GOOD: dict[str, tuple[str, str]] = {
@@ -59,9 +68,56 @@ TRY: dict[str, tuple[str, str]] = {
     "no_rhythm": ("答えが出ないときは、次の連絡時刻と報告の間隔も約束しましょう（「30分ごとにご連絡します」）。",
                   "When the answer is not ready, also promise the next update and its rhythm (\"every 30 minutes\")."),
     "signal_minus": ("「{quote}」は避けましょう。", "Avoid \"{quote}\"."),
-    "signal_missing": ("次の動きを取り入れましょう：{detail}。", "Try this next time: {detail}."),
+    "signal_missing": ("次の動きを取り入れましょう。{detail}", "Try this next time. {detail}"),
 }
 _PRIORITY = list(TRY)
+# Intent -> the move, as advice (ja, en). Findings carry intent ids; the text is chosen here.
+MOVES: dict[str, tuple[str, str]] = {
+    "asks_occasion": ("ご用途を伺ってみましょう（「何かのお祝いでしょうか」）", "ask what it is for (\"is it for a special occasion?\")"),
+    "asks_deadline": ("いつまでに必要か伺ってみましょう", "ask by when they need it"),
+    "asks_usage": ("どのようにお使いになるか伺ってみましょう", "ask how they will use it"),
+    "asks_availability": ("受け取りの日にご在宅か伺ってみましょう", "ask whether they will be in on the delivery day"),
+    "asks_recipient": ("どなた向けか伺ってみましょう", "ask who it is for"),
+    "asks_open_question": ("「ほかに気になっていることはございますか」と開いた質問をしてみましょう",
+                           "ask an open question (\"is there anything else on your mind?\")"),
+    "asks_details": ("必要な点を一度にまとめて伺いましょう", "ask the few details that matter in one go"),
+    "notices_timing": ("なぜ今お電話くださったのかに気づいて触れてみましょう", "notice why they are getting in touch now"),
+    "offers_faster_option": ("より早くお届けする方法を提案しましょう", "offer a faster option"),
+    "offers_alternative": ("要望に合う別の方法を提案しましょう", "offer an alternative that fits"),
+    "offers_callback": ("時刻を決めて折り返しを申し出ましょう", "offer a call-back at a stated time"),
+    "promises_concrete_time": ("具体的な時刻を約束しましょう", "promise a concrete time"),
+    "confirms_back": ("伺った内容を確認のために言い返しましょう", "confirm back what you heard"),
+    "congratulates": ("うれしい知らせには、お祝いの言葉を伝えましょう", "share in good news when you hear it"),
+    "acknowledges_feeling": ("お気持ちを言葉にしましょう", "name the customer's feeling"),
+    "takes_ownership": ("一人称で引き受けましょう（「私が確認いたします」）", "take it on in the first person"),
+    "thanks_for_time": ("お時間をいただいたお礼を伝えましょう", "thank them for their time"),
+    "offers_hang_up_first": ("先に電話を切ってよいか伺いましょう", "offer to hang up first"),
+}
+_GENERIC_MOVE = ("用途・期限・どなた向けかを一つ、軽く伺ってみましょう", "ask one light question about the occasion, the deadline or who it is for")
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The feedback paragraph, and the same points as two separate lists."""
+
+    text: str
+    went_well: list[str] = field(default_factory=list)
+    try_next: list[str] = field(default_factory=list)
+
+
+def moves(detail: str, language: str) -> str:
+    """'asks_occasion,asks_deadline' -> "For instance: ask what it is for; or ask by when…"."""
+    i = _ja(language)
+    known = [MOVES[k][i] for k in detail.split(",") if k in MOVES][:2]
+    if not known:
+        return ""
+    return ("例えば、" + "、または".join(known) + "。") if i == 0 else ("For instance: " + "; or ".join(known) + ".")
+
+
+@cache
+def coaching_wording() -> tuple[str, ...]:
+    """Every fixed text the feedback is made of: a word found here is generic coaching, no secret."""
+    return tuple(x for table in (GOOD, TRY, MOVES) for pair in table.values() for x in pair) + _GENERIC_MOVE
 
 
 def _ja(language: str) -> int:
@@ -69,40 +125,47 @@ def _ja(language: str) -> int:
 
 
 def write(criterion: Criterion, analysis: Analysis, scenario: Scenario | None, language: str,
-          said: str = "") -> Feedback:
+          said: str = "", ok: Callable[[str], bool] = lambda _: True) -> Written:
     """Feedback: up to two things that went well (quoted), up to two to try, a model phrase.
 
-    `said` is all the trainee's text, so a model phrase they already used is not suggested."""
+    `said` is all the trainee's text, so a model phrase they already used is not suggested; `ok`
+    says whether a sentence may be shown (no hidden need's facts that never came out)."""
     i = _ja(language)
     goods = _dedupe([f for f in analysis.findings if f.kind == "good" and f.key in GOOD])[:2]
     tries = sorted((f for f in analysis.findings if f.kind == "try" and f.key in TRY),
                    key=lambda f: _PRIORITY.index(f.key))
     tries = _dedupe(tries)[:2] if analysis.level < 4 else _dedupe(tries)[:1]
-    went_well: list[str] = []
-    try_next: list[str] = []
     parts: list[str] = []
+    went: list[str] = []
+    nexts: list[str] = []
     for f in goods:
         what = GOOD[f.key][i]
         if f.key == "signal_plus" and f.detail:
             what = f"{what} ({f.detail})"
-        plain = f"{what}。" if i == 0 else f"{what}."
-        if f.quote:
-            plain = f"「{f.quote}」— {plain}" if i == 0 else f"\"{f.quote}\" — {plain}"
-        went_well.append(plain if i == 0 or f.quote else plain[:1].upper() + plain[1:])  # a list item starts a sentence
-        parts.append(("良かった点：" if i == 0 else "Went well: ") + plain)
+        point = (f"「{f.quote}」— {what}" if i == 0 else f"\"{f.quote}\" — {what}") if f.quote else what
+        if ok(point):
+            went.append(point)
+            parts.append(f"良かった点：{point}。" if i == 0 else f"Went well: {point}.")
     for f in tries:
-        text = TRY[f.key][i].format(quote=f.quote, detail=f.detail).strip()
-        try_next.append(text)
-        parts.append(f"次に試すこと：{text}" if i == 0 else f"Try next: {text}")
-    phrase = _model_phrase(criterion, scenario, said)
+        detail = moves(f.detail, language) if f.key in _MOVE_KEYS else f.detail
+        if f.key == "missed" and not detail:
+            detail = _GENERIC_MOVE[i] + ("。" if i == 0 else ".")
+        if f.key == "signal_missing" and not detail:
+            continue  # a rule with no known move has nothing to say that is not rubric-internal
+        text = TRY[f.key][i].format(quote=f.quote, detail=detail).strip()
+        if ok(text):
+            nexts.append(text)
+            parts.append(f"次に試すこと：{text}" if i == 0 else f"Try next: {text}")
+    phrase = _model_phrase(criterion, scenario, said, ok)
     if phrase and analysis.level < 4:
-        example = f"例：「{phrase}」" if i == 0 else f"For example: \"{phrase}\""
-        try_next.append(example)
-        parts.append(example)
+        parts.append(f"例：「{phrase}」" if i == 0 else f"For example: \"{phrase}\"")
+        nexts.append(parts[-1])
     if not parts:
         parts.append("良い対応です。" if i == 0 else "Well handled.")
-        went_well.append(parts[0])
-    return Feedback(went_well=went_well, try_next=try_next, text=" ".join(parts))
+    return Written(text=" ".join(parts), went_well=went, try_next=nexts)
+
+
+_MOVE_KEYS = {"missed", "volunteered", "not_acted", "signal_missing"}  # their detail is intent ids
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -116,8 +179,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _model_phrase(criterion: Criterion, scenario: Scenario | None, said: str) -> str:
+def _model_phrase(criterion: Criterion, scenario: Scenario | None, said: str, ok: Callable[[str], bool]) -> str:
     if scenario is None:
         return ""
-    phrases = scenario.model_phrases.get(criterion.id, [])
+    phrases = [p for p in scenario.model_phrases.get(criterion.id, []) if ok(p)]
     return next((p for p in phrases if p not in said), phrases[0] if phrases else "")

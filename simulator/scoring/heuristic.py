@@ -12,6 +12,7 @@ from simulator.models import Criterion, Rubric, Scenario, ScoreCard, Transcript
 from simulator.scoring import empathy, needs, signals, waits
 from simulator.scoring.card import Analysis, Finding, assemble, criterion_score
 from simulator.scoring.feedback import write as write_feedback
+from simulator.scoring.hidden import leaks, scrub
 from simulator.scoring.manipulation import FLAG as MANIPULATION_FLAG
 from simulator.scoring.view import TranscriptView
 
@@ -42,15 +43,21 @@ class HeuristicScorer:
         else:  # nothing to judge: every criterion is 0, whatever a rule's neutral level would be
             silent = Analysis(points=0, level=0, fired=["no trainee text"], findings=[Finding(kind="try", key="no_text")])
             analyses = {c.id: silent for c in self.rubric.criteria}
-        criteria = [criterion_score(c, analyses[c.id], view.language,
-                                    write_feedback(c, analyses[c.id], scenario, view.language, said))
-                    for c in self.rubric.criteria]
+        # Feedback says only what the trainee could know: no hidden need's facts that never came out.
+        def ok(text: str) -> bool:
+            return not leaks(text, scenario, view.transcript)
+
+        criteria = []
+        for c in self.rubric.criteria:
+            w = write_feedback(c, analyses[c.id], scenario, view.language, said, ok)
+            criteria.append(criterion_score(c, analyses[c.id], view.language, w.text, w.went_well, w.try_next))
         flags: list[str] = []
         if view.manipulation:
             flags.append(MANIPULATION_FLAG)
         if not said.strip():
             flags.append(NO_TRAINEE_FLAG)
-        return assemble(view.transcript.scenario, self.rubric, "heuristic", criteria, flags)
+        return scrub(assemble(view.transcript.scenario, self.rubric, "heuristic", criteria, flags),
+                     scenario, view.transcript)
 
     async def __call__(self, transcript: Transcript, scenario: Scenario | None) -> ScoreCard:
         return self.score(transcript, scenario)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from simulator.models import CriterionScore, Evidence, Rubric, Scenario, ScoreCard, Transcript, format_clock
 from simulator.scoring.card import assemble
 from simulator.scoring.heuristic import HeuristicScorer
+from simulator.scoring.hidden import scrub
 from simulator.scoring.manipulation import FLAG as MANIPULATION_FLAG, overlaps
 from simulator.scoring.view import TranscriptView
 
@@ -43,6 +44,9 @@ class JudgeCriterion(BaseModel):
     feedback: str = ""
     went_well: list[str] = Field(default_factory=list)
     try_next: list[str] = Field(default_factory=list)
+
+
+NO_FEEDBACK = ("The AI judge gave no feedback for this criterion.", "AI採点者はこの項目にフィードバックを返しませんでした。")
 
 
 class JudgeOutput(BaseModel):
@@ -220,14 +224,15 @@ class LLMJudge:
                 score = heuristic.score  # never let a plea to the grader raise a score
                 cflags.append(CAPPED_FLAG)
                 note += f" [manipulation attempt in the transcript: capped at the heuristic level {score}]"
-            # the model's own words (paragraph and lists) when it wrote any, else the heuristic's
+            # One voice per card: the judge's own words (paragraph and lists); where it gave none the
+            # card says so rather than borrowing heuristic praise that may contradict the judge's level.
             went, nxt = [x.strip() for x in got.went_well if x.strip()], [x.strip() for x in got.try_next if x.strip()]
             own = got.feedback.strip() or " ".join(went + nxt)
             criteria.append(CriterionScore(id=c.id, score=score, evidence=evidence,
-                                           feedback=own or heuristic.feedback,
-                                           went_well=went if own else heuristic.went_well,
-                                           try_next=nxt if own else heuristic.try_next,
+                                           feedback=own or NO_FEEDBACK[view.language == "ja"],
+                                           went_well=went, try_next=nxt,
                                            explanation=got.reasoning.strip() + note, flags=cflags))
         card = assemble(transcript.scenario, self.rubric, "llm", criteria, flags)
         card.judge_model = self.model
-        return card
+        # The judge read the hidden needs: nothing of one that never came out may reach the card.
+        return scrub(card, view.scenario, transcript)

@@ -158,18 +158,20 @@ def _need_points(view: TranscriptView, need: HiddenNeed, draws: Hits, acting: Hi
     confirms = [(tv, h) for tv, h in confirmations if tv.index > after]
     reacted = any(tv.index > after for tv, _ in draws) or bool(confirms)
 
-    fired.append(f"{need.id}: {status.value}" + (f" at turn {d}" if d is not None and d >= 0 else ""))
+    # A need that never came out is not named on the card (its id says what it is).
+    label = need.id if d is not None else "need not yet out"
+    fired.append(f"{label}: {status.value}" + (f" at turn {d}" if d is not None and d >= 0 else ""))
     for tv, hits in draws[:1]:
         cite(ev, tv, hits[0].start, hits[0].end)
     if acts:
         tv, hits = acts[0]
         cite(ev, tv, hits[0].start, hits[0].end)
-        fired.append(f"{need.id}: acted on at turn {tv.index}")
+        fired.append(f"{label}: acted on at turn {tv.index}")
         findings.append(Finding(kind="good", key="acted", turn=tv.index,
                                 quote=quoted(tv, hits[0].start, hits[0].end)))
     if late and not acts:
         tv, hits = late[0]
-        fired.append(f"{need.id}: offer at turn {tv.index} came after {need.expires_at}")
+        fired.append(f"{label}: offer at turn {tv.index} came after {need.expires_at}")
         findings.append(Finding(kind="try", key="late_offer", turn=tv.index, detail=need.expires_at or ""))
 
     if status is Status.DRAWN:
@@ -182,19 +184,19 @@ def _need_points(view: TranscriptView, need: HiddenNeed, draws: Hits, acting: Hi
         # naming the feeling was met, not sought, and earns a point less.
         discount = 0.0 if asked else 1.0
         if not asked:
-            fired.append(f"{need.id}: drawn without a question")
+            fired.append(f"{label}: drawn without a question")
         if acts:
             points = 3.5 - discount + (0.5 if confirms else 0.0) - (1.0 if _interrogation(view) else 0.0)
             if confirms:
-                fired.append(f"{need.id}: confirmed back")
+                fired.append(f"{label}: confirmed back")
         else:
             points = 2.0 - discount / 2
-            findings.append(Finding(kind="try", key="not_acted", detail=need.solution))
+            findings.append(Finding(kind="try", key="not_acted", detail=",".join(need.acted_on_by.intent)))
     elif status is Status.VOLUNTEERED:
-        findings.append(Finding(kind="try", key="volunteered", detail=need.solution))
+        findings.append(Finding(kind="try", key="volunteered", detail=",".join(need.drawn_out_by.intent)))
         points = 2.0 if acts else (1.0 if reacted else 0.0)
         if not acts:
-            findings.append(Finding(kind="try", key="not_acted", detail=need.solution))
+            findings.append(Finding(kind="try", key="not_acted", detail=",".join(need.acted_on_by.intent)))
     elif status is Status.ASKED:
         tv, hits = draws[0]
         findings.append(Finding(kind="good", key="asked", turn=tv.index,
@@ -202,7 +204,7 @@ def _need_points(view: TranscriptView, need: HiddenNeed, draws: Hits, acting: Hi
         points = 3.0 if acts else 1.5
     else:
         points = 2.0 if acts else 0.0
-        findings.append(Finding(kind="try", key="missed", detail=need.solution))
+        findings.append(Finding(kind="try", key="missed", detail=",".join(need.drawn_out_by.intent)))
     return points, status
 
 

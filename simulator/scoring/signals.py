@@ -34,6 +34,7 @@ def analyze(view: TranscriptView, criterion: Criterion) -> Analysis:
         if turns:
             fired.append(f"{names} x{turns} ({rule.points:+g} each)")
         elif rule.points > 0:
-            findings.append(Finding(kind="try", key="signal_missing", detail=names))
+            # The intents become moves in the feedback; rule text and keywords are rubric-internal.
+            findings.append(Finding(kind="try", key="signal_missing", detail=",".join(rule.signals.intent)))
     level = sum(1 for t in criterion.heuristic.thresholds if points >= t)
     return Analysis(points=points, level=level, evidence=ev, fired=fired, findings=findings)

@@ -211,7 +211,7 @@ def build(ctx: "Ctx", st: gr.State, lang_radio: gr.Radio, rl: Relabeller) -> dic
         rubric = services.rubric_or_none()
         sc = services.catalog.scenarios.get(sess.scenario)
         over = sess.override_levels()
-        card_html = render.score_html(sess.card, rubric, sc, lang, over) if sess.card else ""
+        card_html = render.score_html(sess.card, rubric, sc, lang, over, turns=sess.turns) if sess.card else ""
         notes = "".join(f"<li>{render.safe(render.criterion_title(rubric, o.criterion, lang))} → {o.score} ({render.safe(o.supervisor)}): "
                         f"{render.safe(o.comment)}</li>" for o in sess.overrides)
         if notes:

@@ -66,6 +66,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "total": ("合計", "Total"),
     "criterion": ("観点", "Criterion"), "score": ("点", "Score"),
     "feedback": ("フィードバック", "Feedback"), "model_phrases": ("お手本フレーズ", "Model phrases"),
+    "went_well": ("良かった点", "Went well"), "try_next": ("次に試すこと", "Try next"),
     "evidence": ("根拠", "Evidence"), "flags": ("注意", "Flags"),
     "h_date": ("日時", "Date"), "h_scenario": ("シナリオ", "Scenario"), "h_total": ("合計", "Total"), "h_final": ("確定 (SV優先)", "Final (supervisor first)"),
     "h_attempt": ("回目", "Attempt"), "h_trainee": ("研修生", "Trainee"), "h_session": ("セッション", "Session"),

@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from simulator import charts
-from simulator.models import CriterionScore, Rubric, Scenario, ScoreCard, Turn
+from simulator.models import CriterionScore, Rubric, Scenario, ScoreCard, Transcript, Turn
 from simulator.scoring.card import scorer_name
+from simulator.scoring.hidden import leaks
 from simulator.textfile import strip_controls
 from simulator.web.i18n import t
 
@@ -143,8 +144,12 @@ def criterion_title(rubric: Rubric | None, cid: str, lang: str) -> str:
 
 
 def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None, lang: str,
-               overrides: dict[str, int] | None = None) -> str:
-    """Total, per-criterion score with feedback, model phrases and flags, all escaped."""
+               overrides: dict[str, int] | None = None, turns: list[Turn] | None = None) -> str:
+    """Total, per-criterion score with feedback, model phrases and flags, all escaped.
+
+    Model phrases that name a hidden need's facts are shown only when `turns` (the conversation)
+    said them: without the conversation, none that names one."""
+    said = Transcript(scenario=card.scenario, turns=turns or [])
     parts = [f"<div class='sim-card'><div class='sim-total'>{t('total', lang)}: "
              f"<b id='sim-total'>{card.total:.1f}</b> / 100 "
              f"<span class='sim-judge' id='sim-judge'>{safe(t('scored_by', lang, who=scorer_name(card, lang)))}</span></div>"]
@@ -156,7 +161,8 @@ def score_html(card: ScoreCard, rubric: Rubric | None, scenario: Scenario | None
         parts.append(f"<div class='sim-crit' data-criterion='{safe(c.id)}'><h4>{safe(title)} "
                      f"<span class='sim-dots'>{bar}</span> {c.score}/{c.max}{over_txt}</h4>")
         parts.append(feedback_html(c, lang))
-        phrases = scenario.model_phrases.get(c.id, []) if scenario is not None else []
+        phrases = [p for p in (scenario.model_phrases.get(c.id, []) if scenario is not None else [])
+                   if not leaks(p, scenario, said)]
         if phrases:
             items = "".join(f"<li>{safe(p)}</li>" for p in phrases[:3])
             parts.append(f"<div class='sim-phrases'><b>{t('model_phrases', lang)}:</b><ul>{items}</ul></div>")

@@ -106,7 +106,7 @@ def view(services: Services, st: TraineeState, lang: str, *, clear_inputs: bool 
     ]
     rubric = services.rubric_or_none()
     if st.card is not None:
-        out += [gr.update(visible=True), render.score_html(st.card, rubric, sc, lang),
+        out += [gr.update(visible=True), render.score_html(st.card, rubric, sc, lang, turns=st.turns),
                 render.card_chart(st.card, rubric, lang), render.transcript_html(st.turns, st.card, rubric, lang)]
     else:
         out += [gr.update(visible=False), "", "", ""]
