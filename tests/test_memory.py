@@ -161,7 +161,7 @@ def test_the_web_card_lists_points_and_hides_phrases_naming_a_hidden_need() -> N
     played = play(sc, steps(WEAK["en"]))
     card = SCORER.score(played.transcript, sc)
     page = score_html(card, CATALOG.rubric("default"), sc, "en", turns=played.transcript.turns)
-    assert "sim-try-next" in page
+    assert "sim-fb-next" in page  # the next steps list (render.feedback_html)
     assert leaks(sc, played.transcript, page) == []
 
 
