@@ -34,6 +34,20 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+def table(what: str, counts: dict[str, list[int]], targets: bool = False) -> float:
+    """Print P / R / F1 per label and return the macro-F1."""
+    print(f"{what:26} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
+    f1s = []
+    for label, (tp, fp, fn) in counts.items():
+        p, r, f = prf(tp, fp, fn)
+        f1s.append(f)
+        flag = "  <- below target" if targets and not (r >= 0.85 and p >= 0.90) else ""
+        print(f"{label:26} {tp + fn:4d} {p:6.2f} {r:6.2f} {f:6.2f}{flag}")
+    macro = statistics.mean(f1s)
+    print(f"{'macro-F1 (' + what + 's)':26} {'':4} {'':6} {'':6} {macro:6.3f}")
+    return macro
+
+
 def evaluate(language: str, split: str, quiet: bool = False, reader=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
     from simulator.language.reader import generic_reader
 
@@ -64,25 +78,8 @@ def evaluate(language: str, split: str, quiet: bool = False, reader=None) -> dic
             act_counts[act][1] += 1
             act_counts[ex.act][2] += 1
             misses.append(f"  ACT {ex.act}->{act:12} {ex.text}")
-    out: dict[str, float] = {}
     print(f"\n== {language} {split}: {len(rows)} sentences")
-    print(f"{'intent':26} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
-    f1s = []
-    for i, (tp, fp, fn) in counts.items():
-        p, r, f = prf(tp, fp, fn)
-        f1s.append(f)
-        flag = "" if (r >= 0.85 and p >= 0.90) else "  <- below target"
-        print(f"{i:26} {tp + fn:4d} {p:6.2f} {r:6.2f} {f:6.2f}{flag}")
-    out["macro_f1"] = statistics.mean(f1s)
-    print(f"{'macro-F1 (intents)':26} {'':4} {'':6} {'':6} {out['macro_f1']:6.3f}")
-    print(f"{'act':26} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
-    af = []
-    for a, (tp, fp, fn) in act_counts.items():
-        p, r, f = prf(tp, fp, fn)
-        af.append(f)
-        print(f"{a:26} {tp + fn:4d} {p:6.2f} {r:6.2f} {f:6.2f}")
-    out["act_macro_f1"] = statistics.mean(af)
-    print(f"{'macro-F1 (acts)':26} {'':4} {'':6} {'':6} {out['act_macro_f1']:6.3f}")
+    out = {"macro_f1": table("intent", counts, targets=True), "act_macro_f1": table("act", act_counts)}
     if not quiet and split != "test":
         print("\n".join(misses[:400]))
     return out
