@@ -144,14 +144,13 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:
 def check_intents(s: Scenario) -> list[tuple[Loc, str]]:
     """A scenario's intents taught by example: enough examples, one sentence each, none that
     says the same as another intent's example (the reader could not tell them apart)."""
-    from simulator.language.examples import MIN_EXAMPLES, ScenarioIntents
+    from simulator.language.examples import MIN_EXAMPLES, plain_weights, similarity
     from simulator.language.normalize import normalize
     from simulator.language.sentences import split_sentences
 
     out: list[tuple[Loc, str]] = []
     seen: dict[str, str] = {}  # normalised example -> intent
     weights: list[tuple[str, int, dict[str, float]]] = []
-    probe = ScenarioIntents.empty(s.language)
     for intent, d in s.intents.items():
         if not re.fullmatch(r"[a-z0-9_]+", intent):
             out.append((("intents", intent), f"intent id '{intent}' must be lower_snake_case"))
@@ -175,10 +174,10 @@ def check_intents(s: Scenario) -> list[tuple[Loc, str]]:
                             "contradictory, the reader cannot tell them apart"))
                 continue
             seen[key] = intent
-            weights.append((intent, i, probe._weights(ex)))
+            weights.append((intent, i, plain_weights(ex, s.language)))
     for a, (ia, i, wa) in enumerate(weights):
         for ib, j, wb in weights[:a]:
-            if ia != ib and probe.similarity(wa, wb) >= 0.9:
+            if ia != ib and similarity(wa, wb) >= 0.9:
                 out.append((("intents", ia, "examples", i),
                             f"example {s.intents[ia].examples[i]!r} of intent '{ia}' says almost the same as "
                             f"{s.intents[ib].examples[j]!r} of '{ib}': contradictory examples"))

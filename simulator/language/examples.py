@@ -43,6 +43,25 @@ def check_pattern(intent: str, pattern: object) -> str | None:
     return None
 
 
+def similarity(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two L2-normalised weight maps."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(f, 0.0) for f, x in a.items())
+
+
+def plain_weights(text: str, language: str) -> dict[str, float]:
+    """Unweighted (no idf) features of a sentence, L2-normalised: enough to tell two examples that
+    say the same thing apart from two that do not, without loading the trained model (validation
+    runs at every catalog load)."""
+    counts: dict[str, int] = {}
+    for f in featurize(text, language):
+        if not f.startswith(("beg:", "end:")):
+            counts[f] = counts.get(f, 0) + 1
+    norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
+    return {f: c / norm for f, c in counts.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class _Example:
     intent: str
@@ -88,11 +107,6 @@ class ScenarioIntents:
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
         return {f: x / norm for f, x in w.items()}
 
-    def similarity(self, a: dict[str, float], b: dict[str, float]) -> float:
-        if len(a) > len(b):
-            a, b = b, a
-        return sum(x * b.get(f, 0.0) for f, x in a.items())
-
     def nearest(self, sentence: str) -> dict[str, tuple[float, str]]:
         """Per intent, the closest example and its similarity."""
         if not self._examples:
@@ -100,7 +114,7 @@ class ScenarioIntents:
         w = self._weights(sentence)
         best: dict[str, tuple[float, str]] = {}
         for ex in self._examples:
-            s = self.similarity(w, ex.weights)
+            s = similarity(w, ex.weights)
             if s > best.get(ex.intent, (-1.0, ""))[0]:
                 best[ex.intent] = (s, ex.text)
         return best

@@ -20,13 +20,13 @@ import os
 import time
 import weakref
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from string import Template
 
 import numpy as np
-import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.language.corpus import ACTS, Act
@@ -35,6 +35,9 @@ from simulator.language.sentences import split_sentences
 from simulator.language.timeexpr import find_time_expressions
 from simulator.language.vocabulary import BUILTIN_INTENTS
 from simulator.llm import ENV_PREFIX, LLMConfigError, LLMSettings, make_timeout
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; the offline reader never needs it
+    import openai
 
 PROMPT = Path(__file__).with_name("prompts") / "reader.md"
 SETTING = ENV_PREFIX + "READER"
@@ -150,6 +153,8 @@ class LLMReader:
                           ensure_ascii=False)
         messages = [{"role": "system", "content": self._system}, {"role": "user", "content": user}]
         started = time.monotonic()
+        import openai
+
         fmt = _format_of.get(self.client, 0)
         while True:
             remaining = self.deadline - (time.monotonic() - started)
@@ -269,6 +274,8 @@ def reader_enabled(env: Mapping[str, str] | None = None) -> bool:
 
 @lru_cache(maxsize=8)
 def _client(settings: LLMSettings) -> openai.OpenAI:
+    import openai
+
     # one sync client per endpoint: readers of every scenario share its connections and learn its format once
     return openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key, timeout=make_timeout(settings),
                          max_retries=0)

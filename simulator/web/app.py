@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,14 @@ def build_app(services: Services) -> gr.Blocks:
     return demo
 
 
+def _warm_reader() -> None:
+    from simulator.language.model import model_for
+    for language in ("ja", "en"):
+        model_for(language)
+    from simulator.language.features import featurize
+    featurize("お電話ありがとうございます。", "ja")
+
+
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True,
            quiet: bool = False, blocked: list[str] | None = None, services: Services | None = None,
            body_cap: int = DEFAULT_BODY_CAP, routes: list[Any] | None = None) -> str:
@@ -91,6 +100,9 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
         css=CSS_PATH.read_text(encoding="utf-8"), mcp_server=False, pwa=False)
     if block:
         print(f"Simulator web app: {url}", flush=True)
+        # The reader's models load after the page is up (not before it), so the first trainee
+        # message does not wait for them either.
+        threading.Thread(target=_warm_reader, name="warm-reader", daemon=True).start()
         # `simulator serve` starts with the collector off (cli.py: startup allocates much and frees
         # little); from here it runs as usual.
         gc.enable()
