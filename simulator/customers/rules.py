@@ -83,8 +83,7 @@ def read_message(scenario: Scenario, message: str, clock: str, mood: float | Non
     # are not said to the customer: she hears nothing in them, as the scorer credits nothing.
     meta = manipulation_spans(message)
     heard = [s for s in read.sentences if not overlaps(meta, s.start, s.end)]
-    # A time is a promise or a wait only inside a commitment, an offer or a request (reader.py).
-    waits = [(s.start, s.end) for s in heard if s.committing or s.has("vague_wait")]
+    waits = [(s.start, s.end) for s in heard if s.waits]  # the act makes a time a wait (reader.py)
     times = [t for t in find_time_expressions(message, scenario.language, now=clock)
              if any(a <= t.start < b for a, b in waits)]
     intents = sorted({h.id for s in heard for h in s.intents})

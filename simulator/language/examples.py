@@ -50,14 +50,21 @@ def similarity(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(x * b.get(f, 0.0) for f, x in a.items())
 
 
-def plain_weights(text: str, language: str) -> dict[str, float]:
-    """Unweighted (no idf) features of a sentence, L2-normalised: enough to tell two examples that
-    say the same thing apart from two that do not, without loading the trained model (validation
-    runs at every catalog load)."""
+def _counts(text: str, language: str) -> dict[str, int]:
+    """How often each feature occurs in a sentence, leaving out how it starts or ends (that is
+    the act's business, not which move it makes)."""
     counts: dict[str, int] = {}
     for f in featurize(text, language):
         if not f.startswith(("beg:", "end:")):
             counts[f] = counts.get(f, 0) + 1
+    return counts
+
+
+def plain_weights(text: str, language: str) -> dict[str, float]:
+    """Unweighted (no idf) features of a sentence, L2-normalised: enough to tell two examples that
+    say the same thing apart from two that do not, without loading the trained model (validation
+    runs at every catalog load)."""
+    counts = _counts(text, language)
     norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
     return {f: c / norm for f, c in counts.items()}
 
@@ -96,12 +103,8 @@ class ScenarioIntents:
             from simulator.language.model import model_for
             self._model = model_for(self.language)
         m = self._model
-        counts: dict[str, int] = {}
-        for f in featurize(text, self.language):
-            if not f.startswith(("beg:", "end:")):  # how a sentence starts or ends is the act's business
-                counts[f] = counts.get(f, 0) + 1
         w = {}
-        for f, c in counts.items():
+        for f, c in _counts(text, self.language).items():
             i = m.vocab.get(f)
             w[f] = (1.0 + math.log(c)) * (float(m.idf[i]) if i is not None else m.max_idf)
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0

@@ -57,6 +57,12 @@ class SentenceReading:
     def committing(self) -> bool:
         return self.act in COMMITTING
 
+    @property
+    def waits(self) -> bool:
+        """Do this sentence's times count as waits the trainee imposes? Inside a promise, an offer
+        or a request, or a vague "it should turn up at some point"; not in a question or a rule."""
+        return self.committing or self.has("vague_wait")
+
     def has(self, *intents: str) -> bool:
         return any(h.id in intents for h in self.intents)
 

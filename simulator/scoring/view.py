@@ -179,9 +179,7 @@ def _reading(detector: IntentDetector, language: str, text: str) -> TurnReading:
     manipulation, stuffing = manipulation_spans(text), stuffed_spans(text, language)
     read = detector.reading(text)
     hits = detector.hits_of(read)
-    # A time counts only where the act makes it a wait: a promise, an offer or a request
-    # (or a vague "it should turn up at some point"); a time in a question or a rule does not.
-    times = tuple(x for s in read.sentences if s.committing or s.has("vague_wait") for x in s.times)
+    times = tuple(x for s in read.sentences if s.waits for x in s.times)  # the act makes a time a wait
     norm = normalize_mapped(text, language)
     masked = manipulation + stuffing
     if masked:  # ordinary service talk has nothing to leave out

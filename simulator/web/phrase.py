@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from simulator.language.explain import Explanation, explain
+from simulator.language.explain import Explanation, explain, reader_for
 from simulator.web.i18n import Relabeller, t
 from simulator.web.problems import validate_text
 
@@ -40,8 +40,7 @@ def phrase_html(phrase: str, draft: str, file_name: str, lang: str) -> str:
     sc, found = validate_text(draft or "", file_name or "draft.yaml")
     if sc is None:
         return f"<p class='sim-error'>{t('phrase_invalid', lang)}</p>"
-    from simulator.language.intents import detector_for
-    return reading_table(explain(phrase, detector_for(sc).reader, sc.clock.start), lang)
+    return reading_table(explain(phrase, reader_for(sc.language, sc), sc.clock.start), lang)
 
 
 def build(lg: str, rl: Relabeller, code: gr.Code, fname: gr.Textbox, lang_radio: gr.Radio, st: gr.State,
